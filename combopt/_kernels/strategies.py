@@ -1,0 +1,420 @@
+"""Search strategies built on one primitive: "try every value of one coordinate".
+
+Every kernel here runs ``num_reads`` independent reads in parallel (``prange``)
+for a chunk of iterations and keeps all of its state in a :data:`ReadState`, so
+calling it twice with ``k`` iterations is exactly calling it once with ``2k``:
+the Python driver chunks runs to check time limits and report progress without
+changing what a fixed-iteration run computes. An *iteration* is ``n``
+coordinate steps (``n`` = number of variables) for every strategy: ``n``
+random picks for ``paper`` and ``anneal``, ``n`` moves for ``tabu``.
+
+Every ``prange`` body only calls a per-read function: numba 0.68 silently
+loses item reads and writes made through a namedtuple field (``st.energy[r]``)
+directly in a parallel loop body, while the same access inside a called
+function works (tests/test_solver.py checks the results that depend on it).
+
+Best-so-far states are saved without an O(n) copy per improvement: tabu sets
+``pending`` at a new best and copies the assignment only before an uphill move
+leaves it (or when the run ends); annealing saves the state at the end of a
+sweep when it beats the saved best; the paper's rule never goes uphill, so its
+current state is its best.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+
+from combopt._kernels.protocol import obj_apply, obj_deltas, obj_init
+from combopt._kernels.rng import next_below, next_float
+
+#: Per-read state, every field indexed by read first (``stop`` is shared).
+ReadState = namedtuple(
+    "ReadState",
+    [
+        "x_idx",  # (R, n) int64: current value index of every variable
+        "cache",  # (R, L) float64: the objective's cached quantities
+        "energy",  # (R,) float64: current energy (incrementally updated)
+        "best_idx",  # (R, n) int64: best assignment saved so far
+        "best_energy",  # (R,) float64
+        "pending",  # (R,) int64: 1 when the current state is a best not yet saved
+        "rng",  # (R,) uint64: splitmix64 state
+        "evaluations",  # (R,) int64: candidate values tried other than the current one
+        "stall",  # (R,) int64: iterations since the best energy last improved
+        "moves_since_best",  # (R,) int64: tabu moves since the best improved
+        "clock",  # (R,) int64: tabu move counter (the tenure's time axis)
+        "tabu_until",  # (R, n) int64: move number until which a variable is tabu
+        "stop",  # (1,) int64: set by any read that reaches the target energy
+    ],
+)
+
+_EXP_CUT = 40.0  # exp(-40) < 5e-18: beyond it a heat-bath probability is 0 or 1 in float64
+_REL_TOL = 1e-12
+
+
+@njit(cache=True, inline="always")
+def _tolerance(energy):
+    """Smallest energy change treated as real (relative to the energy's size)."""
+    return _REL_TOL * max(1.0, abs(energy))
+
+
+@njit(cache=True, inline="always")
+def _domain_size(offsets, i):
+    return offsets[i + 1] - offsets[i]
+
+
+@njit(cache=True, inline="always")
+def _paper_choice(out, m, current):
+    """Algorithm 2's rule: scan the values in order, keep any ``<=`` the best so far.
+
+    The current value (delta 0) is the starting best, so among ties the last in
+    domain order wins, exactly as ``if e <= e_opt`` in the paper.
+    """
+    if m == 2:  # binary fast path, same rule: the other value wins if better, or tied and later
+        other = 1 - current
+        return other if out[other] < 0.0 or (out[other] == 0.0 and other == 1) else current
+    choice = current
+    best = 0.0
+    for k in range(m):
+        if out[k] <= best:
+            best = out[k]
+            choice = k
+    return choice
+
+
+@njit(cache=True, inline="always")
+def _heat_bath_choice(out, m, current, beta, rng):
+    """Draw a value with probability proportional to ``exp(-beta * delta)``."""
+    if beta == np.inf:
+        return rng, _paper_choice(out, m, current)
+    if m == 2:  # binary fast path: one candidate besides the current value
+        other = 1 - current
+        z = beta * out[other]
+        if z >= _EXP_CUT:
+            return rng, current
+        if z <= -_EXP_CUT:
+            return rng, other
+        rng, u = next_float(rng)
+        return rng, other if u * (1.0 + np.exp(z)) < 1.0 else current
+    lowest = out[0]
+    for k in range(1, m):
+        lowest = min(lowest, out[k])
+    total = 0.0
+    for k in range(m):
+        total += np.exp(-beta * (out[k] - lowest))
+    rng, u = next_float(rng)
+    threshold = u * total
+    acc = 0.0
+    for k in range(m):
+        acc += np.exp(-beta * (out[k] - lowest))
+        if threshold < acc:
+            return rng, k
+    return rng, m - 1
+
+
+@njit(cache=True, inline="always")
+def _save_best(st, r):
+    st.best_idx[r, :] = st.x_idx[r, :]
+    st.pending[r] = 0
+
+
+@njit(cache=True)
+def _paper_read(problem, values, offsets, st, r, n_iters, target, max_stall, trace, out):
+    x = st.x_idx[r]
+    cache = st.cache[r]
+    n = x.shape[0]
+    energy = st.energy[r]
+    rng = st.rng[r]
+    evaluations = st.evaluations[r]
+    stall = st.stall[r]
+    for it in range(n_iters):
+        if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
+            break
+        start_energy = energy
+        for _ in range(n):
+            rng, i = next_below(rng, n)
+            obj_deltas(problem, values, offsets, x, cache, i, out)
+            m = _domain_size(offsets, i)
+            evaluations += m - 1
+            choice = _paper_choice(out, m, x[i])
+            if choice != x[i]:
+                delta = out[choice]
+                obj_apply(problem, values, offsets, x, cache, i, choice)
+                energy += delta
+        # Algorithm 2 never goes uphill, so the current state is always the best.
+        stall = stall + 1 if energy >= start_energy - _tolerance(energy) else 0
+        trace[r, it] = energy
+        if energy <= target:
+            st.stop[0] = 1
+    st.energy[r] = energy
+    st.best_energy[r] = energy
+    st.pending[r] = 1
+    st.rng[r] = rng
+    st.evaluations[r] = evaluations
+    st.stall[r] = stall
+
+
+@njit(cache=True)
+def _anneal_read(problem, values, offsets, st, r, betas, target, max_stall, trace, out):
+    x = st.x_idx[r]
+    cache = st.cache[r]
+    n = x.shape[0]
+    energy = st.energy[r]
+    best = st.best_energy[r]
+    rng = st.rng[r]
+    evaluations = st.evaluations[r]
+    stall = st.stall[r]
+    for it in range(betas.shape[0]):
+        if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
+            break
+        beta = betas[it]
+        for _ in range(n):
+            rng, i = next_below(rng, n)
+            obj_deltas(problem, values, offsets, x, cache, i, out)
+            m = _domain_size(offsets, i)
+            evaluations += m - 1
+            rng, choice = _heat_bath_choice(out, m, x[i], beta, rng)
+            if choice != x[i]:
+                energy += out[choice]
+                obj_apply(problem, values, offsets, x, cache, i, choice)
+                if energy <= target:
+                    break
+        # Save at the end of a sweep (or on reaching the target), not at every new
+        # low: annealing passes through many transient lows, and copying the
+        # assignment at each would cost O(n) per step on a large problem.
+        if energy < best - _tolerance(best) or (energy <= target and energy < best):
+            best = energy
+            _save_best(st, r)
+            stall = 0
+        else:
+            stall += 1
+        trace[r, it] = energy
+        if best <= target:
+            st.stop[0] = 1
+    st.energy[r] = energy
+    st.best_energy[r] = best
+    st.rng[r] = rng
+    st.evaluations[r] = evaluations
+    st.stall[r] = stall
+
+
+@njit(cache=True)
+def _tabu_restart(problem, values, offsets, st, r, perturb_count, rng):
+    """Restart a stagnated tabu read from its best state, with random perturbations."""
+    if st.pending[r] != 0:
+        _save_best(st, r)
+    x = st.x_idx[r]
+    x[:] = st.best_idx[r]
+    n = x.shape[0]
+    for _ in range(perturb_count):
+        rng, i = next_below(rng, n)
+        rng, k = next_below(rng, _domain_size(offsets, i))
+        x[i] = k
+    st.tabu_until[r, :] = 0
+    st.moves_since_best[r] = 0
+    # A fresh evaluation also clears any rounding drift of the incremental energy.
+    return rng, obj_init(problem, values, offsets, x, st.cache[r])
+
+
+@njit(cache=True)
+def _tabu_read(
+    problem, values, offsets, st, r, n_iters, tenure, restart_after, perturb_count,
+    target, max_stall, trace, out,
+):
+    x = st.x_idx[r]
+    cache = st.cache[r]
+    n = x.shape[0]
+    energy = st.energy[r]
+    best = st.best_energy[r]
+    rng = st.rng[r]
+    evaluations = st.evaluations[r]
+    stall = st.stall[r]
+    tabu_until = st.tabu_until[r]
+    for it in range(n_iters):
+        if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
+            break
+        improved = False
+        for _ in range(n):
+            clock = st.clock[r]
+            aspiration = best - _tolerance(best) - energy
+            move_delta = np.inf
+            move_i = -1
+            move_k = -1
+            ties = 0
+            for i in range(n):
+                obj_deltas(problem, values, offsets, x, cache, i, out)
+                m = _domain_size(offsets, i)
+                evaluations += m - 1
+                is_tabu = tabu_until[i] > clock
+                for k in range(m):
+                    if k == x[i]:
+                        continue
+                    d = out[k]
+                    if d > move_delta:
+                        continue
+                    if is_tabu and not d < aspiration:
+                        continue
+                    if d < move_delta:
+                        move_delta = d
+                        move_i = i
+                        move_k = k
+                        ties = 1
+                    elif d == move_delta:  # reservoir sampling: uniform among equal moves
+                        ties += 1
+                        rng, pick = next_below(rng, ties)
+                        if pick == 0:
+                            move_i = i
+                            move_k = k
+            st.clock[r] = clock + 1
+            if move_i < 0:
+                continue  # every move is tabu and none aspirates: let the tenure expire
+            if move_delta > 0.0 and st.pending[r] != 0:
+                _save_best(st, r)
+            obj_apply(problem, values, offsets, x, cache, move_i, move_k)
+            energy += move_delta
+            tabu_until[move_i] = clock + 1 + tenure
+            if energy < best - _tolerance(best):
+                best = energy
+                st.pending[r] = 1
+                st.moves_since_best[r] = 0
+                improved = True
+                if best <= target:
+                    break
+            else:
+                st.moves_since_best[r] += 1
+                if restart_after > 0 and st.moves_since_best[r] >= restart_after:
+                    rng, energy = _tabu_restart(problem, values, offsets, st, r, perturb_count, rng)
+        stall = 0 if improved else stall + 1
+        trace[r, it] = energy
+        if best <= target:
+            st.stop[0] = 1
+    st.energy[r] = energy
+    st.best_energy[r] = best
+    st.rng[r] = rng
+    st.evaluations[r] = evaluations
+    st.stall[r] = stall
+
+
+@njit(cache=True, parallel=True)
+def run_paper(problem, values, offsets, st, n_iters, target, max_stall, trace):
+    """Algorithm 2 for ``n_iters`` iterations on every read; see the module docstring."""
+    width = np.max(offsets[1:] - offsets[:-1])
+    for r in prange(st.x_idx.shape[0]):
+        out = np.empty(width, dtype=np.float64)
+        _paper_read(problem, values, offsets, st, r, n_iters, target, max_stall, trace, out)
+
+
+@njit(cache=True, parallel=True)
+def run_anneal(problem, values, offsets, st, betas, target, max_stall, trace):
+    """Heat-bath annealing, one iteration per entry of ``betas`` (inverse temperatures)."""
+    width = np.max(offsets[1:] - offsets[:-1])
+    for r in prange(st.x_idx.shape[0]):
+        out = np.empty(width, dtype=np.float64)
+        _anneal_read(problem, values, offsets, st, r, betas, target, max_stall, trace, out)
+
+
+@njit(cache=True, parallel=True)
+def run_tabu(
+    problem, values, offsets, st, n_iters, tenure, restart_after, perturb_count,
+    target, max_stall, trace,
+):
+    """Tabu search: ``n_iters * n`` best-admissible moves per read."""
+    width = np.max(offsets[1:] - offsets[:-1])
+    for r in prange(st.x_idx.shape[0]):
+        out = np.empty(width, dtype=np.float64)
+        _tabu_read(
+            problem, values, offsets, st, r, n_iters, tenure, restart_after, perturb_count,
+            target, max_stall, trace, out,
+        )
+
+
+@njit(cache=True)
+def _polish_read(problem, values, offsets, st, r, max_sweeps, out):
+    x = st.x_idx[r]
+    cache = st.cache[r]
+    n = x.shape[0]
+    if st.pending[r] != 0:
+        _save_best(st, r)
+    x[:] = st.best_idx[r]
+    energy = obj_init(problem, values, offsets, x, cache)
+    evaluations = st.evaluations[r]
+    for _ in range(max_sweeps):
+        changed = False
+        for i in range(n):
+            obj_deltas(problem, values, offsets, x, cache, i, out)
+            m = _domain_size(offsets, i)
+            evaluations += m - 1
+            choice = x[i]
+            best_delta = -_tolerance(energy)
+            for k in range(m):
+                if out[k] < best_delta:
+                    best_delta = out[k]
+                    choice = k
+            if choice != x[i]:
+                obj_apply(problem, values, offsets, x, cache, i, choice)
+                energy += best_delta
+                changed = True
+        if not changed:
+            break
+    st.best_idx[r, :] = x
+    st.best_energy[r] = energy
+    st.energy[r] = energy
+    st.evaluations[r] = evaluations
+
+
+@njit(cache=True)
+def _finish_read(problem, values, offsets, st, r, polish, max_sweeps, out):
+    if polish:
+        _polish_read(problem, values, offsets, st, r, max_sweeps, out)
+    elif st.pending[r] != 0:
+        _save_best(st, r)
+
+
+@njit(cache=True, parallel=True)
+def finish(problem, values, offsets, st, polish, max_sweeps):
+    """End a run: save pending bests and, if ``polish``, descend to a 1-coordinate optimum.
+
+    The polish is a zero-temperature pass: sequential sweeps that move a
+    coordinate only to a strictly better value, until a sweep changes nothing.
+    """
+    width = np.max(offsets[1:] - offsets[:-1])
+    for r in prange(st.x_idx.shape[0]):
+        _finish_read(problem, values, offsets, st, r, polish, max_sweeps, np.empty(width))
+
+
+@njit(cache=True)
+def _initialize_read(problem, values, offsets, st, r):
+    energy = obj_init(problem, values, offsets, st.x_idx[r], st.cache[r])
+    st.energy[r] = energy
+    st.best_energy[r] = energy
+    st.best_idx[r, :] = st.x_idx[r]
+    st.pending[r] = 0
+
+
+@njit(cache=True, parallel=True)
+def initialize(problem, values, offsets, st):
+    """Fill every read's cache from its ``x_idx`` and set energies and bests."""
+    for r in prange(st.x_idx.shape[0]):
+        _initialize_read(problem, values, offsets, st, r)
+
+
+@njit(cache=True)
+def delta_scale(problem, values, offsets, st):
+    """Largest and smallest nonzero ``|delta|`` over every coordinate of read 0.
+
+    Used to choose a default annealing temperature range from the problem's
+    own energy scale, the way dimod samplers do from the fields.
+    """
+    x = st.x_idx[0]
+    cache = st.cache[0]
+    out = np.empty(np.max(offsets[1:] - offsets[:-1]), dtype=np.float64)
+    largest = 0.0
+    smallest = np.inf
+    for i in range(x.shape[0]):
+        obj_deltas(problem, values, offsets, x, cache, i, out)
+        for k in range(_domain_size(offsets, i)):
+            d = abs(out[k])
+            largest = max(largest, d)
+            if d > 0.0:
+                smallest = min(smallest, d)
+    return largest, smallest

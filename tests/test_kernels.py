@@ -1,0 +1,130 @@
+"""The compiled objective kinds against the naive references (tests/naive.py).
+
+After any sequence of moves, the energy the kernels track incrementally (start
+energy plus the deltas they report) must equal a recomputation from scratch,
+and the cached quantities must equal a fresh initialisation.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from combopt import Domain
+from combopt.objectives import LeastSquaresObjective, QuadraticObjective
+
+import naive
+from kernel_harness import coordinate_deltas, replay_moves
+
+small_reals = st.floats(-8, 8, allow_nan=False, width=32)
+
+
+@st.composite
+def finite_domains(draw, n):
+    """Per-variable domains of 1..4 distinct values (integers half the time, for exact ties)."""
+    integer = draw(st.booleans())
+    element = st.integers(-3, 3).map(float) if integer else small_reals
+    return [sorted(draw(st.lists(element, min_size=1, max_size=4, unique=True))) for _ in range(n)]
+
+
+@st.composite
+def quadratic_cases(draw):
+    n = draw(st.integers(1, 9))
+    Q = draw(hnp.arrays(np.float64, (n, n), elements=small_reals))
+    linear = draw(hnp.arrays(np.float64, (n,), elements=small_reals))
+    offset = draw(small_reals)
+    domains = draw(finite_domains(n))
+    moves = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 3)), max_size=40))
+    representation = draw(st.sampled_from(["dense", "sparse"]))
+    return Q, linear, offset, domains, moves, representation
+
+
+def _initial_indices(domains, seed):
+    rng = np.random.default_rng(seed)
+    return np.array([rng.integers(len(d)) for d in domains], dtype=np.int64)
+
+
+def _replay(objective, domains, moves, seed=0):
+    domain = Domain.per_variable(domains)
+    values, offsets = domain.lower(objective.num_variables)
+    problem, length = objective._lower()
+    x_idx = _initial_indices(domains, seed)
+    cache = np.zeros(length)
+    variables = np.array([m[0] for m in moves], dtype=np.int64)
+    choices = np.array([m[1] for m in moves], dtype=np.int64)
+    energies = replay_moves(problem, values, offsets, x_idx, cache, variables, choices)
+    fresh = np.zeros(length)  # a from-scratch initialisation of the final state (zero moves)
+    fresh_energy = replay_moves(problem, values, offsets, x_idx.copy(), fresh, variables[:0], choices[:0])[0]
+    return values[offsets[:-1] + x_idx], energies, cache, fresh, fresh_energy
+
+
+@given(quadratic_cases())
+def test_quadratic_incremental_energy_equals_recomputation(case):
+    Q, linear, offset, domains, moves, representation = case
+    objective = QuadraticObjective(Q, linear, offset, representation=representation)
+    x, energies, cache, fresh, fresh_energy = _replay(objective, domains, moves)
+    reference = naive.quadratic_energy(Q, linear, offset, x)
+    scale = 1.0 + np.abs(Q).sum() * 9 + np.abs(linear).sum() * 3 + abs(offset)
+    assert energies[-1] == pytest.approx(reference, abs=1e-9 * scale)
+    assert fresh_energy == pytest.approx(reference, abs=1e-9 * scale)
+    assert float(objective.energy(x)) == pytest.approx(reference, abs=1e-9 * scale)
+    np.testing.assert_allclose(cache, fresh, atol=1e-9 * scale)
+
+
+@st.composite
+def least_squares_cases(draw):
+    N = draw(st.integers(1, 7))
+    d = draw(st.integers(1, 5))
+    k = draw(st.integers(1, 3))
+    X = draw(hnp.arrays(np.float64, (N, d), elements=small_reals))
+    Y = draw(hnp.arrays(np.float64, (N, k), elements=small_reals))
+    domains = draw(finite_domains(d * k))
+    moves = draw(st.lists(st.tuples(st.integers(0, d * k - 1), st.integers(0, 3)), max_size=30))
+    sparse = draw(st.booleans())
+    return X, Y, domains, moves, sparse
+
+
+@given(least_squares_cases())
+def test_least_squares_incremental_energy_equals_recomputation(case):
+    X, Y, domains, moves, sparse = case
+    objective = LeastSquaresObjective(sp.csr_array(X) if sparse else X, Y)
+    x, energies, cache, fresh, fresh_energy = _replay(objective, domains, moves)
+    reference = naive.least_squares_energy(X, Y, x)
+    scale = 1.0 + (np.abs(X).sum() * 3 + np.abs(Y).sum()) ** 2
+    assert energies[-1] == pytest.approx(reference, abs=1e-9 * scale)
+    assert fresh_energy == pytest.approx(reference, abs=1e-9 * scale)
+    assert float(objective.energy(x)) == pytest.approx(reference, abs=1e-9 * scale)
+    np.testing.assert_allclose(cache, fresh, atol=1e-9 * np.sqrt(scale))
+
+
+@given(quadratic_cases())
+def test_quadratic_deltas_match_naive_differences(case):
+    Q, linear, offset, domains, _, representation = case
+    objective = QuadraticObjective(Q, linear, offset, representation=representation)
+    values, offsets = Domain.per_variable(domains).lower(len(domains))
+    problem, length = objective._lower()
+    x_idx = _initial_indices(domains, 1)
+    x = values[offsets[:-1] + x_idx]
+    base = naive.quadratic_energy(Q, linear, offset, x)
+    scale = 1.0 + np.abs(Q).sum() * 9 + np.abs(linear).sum() * 3
+    for i, dom in enumerate(domains):
+        deltas = coordinate_deltas(problem, values, offsets, x_idx.copy(), np.zeros(length), i)
+        assert deltas[x_idx[i]] == 0.0
+        for k, v in enumerate(dom):
+            y = x.copy()
+            y[i] = v
+            expected = naive.quadratic_energy(Q, linear, offset, y) - base
+            assert deltas[k] == pytest.approx(expected, abs=1e-9 * scale)
+
+
+def test_dense_and_sparse_kernels_agree_on_a_sparse_problem():
+    rng = np.random.default_rng(4)
+    Q = sp.random(60, 60, density=0.05, random_state=4, format="csr") * 3.0
+    domains = [[-1.0, 0.0, 2.0]] * 60
+    moves = [(int(rng.integers(60)), int(rng.integers(3))) for _ in range(200)]
+    results = [
+        _replay(QuadraticObjective(Q, representation=r), domains, moves)[1] for r in ("dense", "sparse")
+    ]
+    np.testing.assert_allclose(results[0], results[1], atol=1e-9)

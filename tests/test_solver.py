@@ -1,0 +1,244 @@
+"""combopt.solve: every strategy against exhaustive search and the paper's Algorithm 2."""
+
+import dataclasses
+
+import numba
+import numpy as np
+import pytest
+
+import combopt.solver
+import naive
+from combopt import Annealing, Domain, Paper, Tabu, discretize, solve
+from combopt.objectives import CallableObjective, LeastSquaresObjective, QuadraticObjective
+
+STRATEGIES = ["paper", "anneal", "tabu"]
+DOMAINS = {
+    "binary": [0.0, 1.0],
+    "spin": [-1.0, 1.0],
+    "ternary": [-1.0, 0.0, 1.0],
+    "odd": [-2.5, 0.0, 0.5, 3.0],
+}
+
+
+def _random_problem(n, seed, integer=False):
+    rng = np.random.default_rng(seed)
+    if integer:
+        return rng.integers(-5, 6, size=(n, n)).astype(float), rng.integers(-5, 6, size=n).astype(float)
+    return rng.normal(size=(n, n)), rng.normal(size=n)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("domain_name", sorted(DOMAINS))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_strategy_returns_a_local_optimum(strategy, domain_name, seed):
+    n = 7 if domain_name in ("ternary", "odd") else 10
+    Q, c = _random_problem(n, seed)
+    objective = QuadraticObjective(Q, c, offset=1.5)
+    domains = [DOMAINS[domain_name]] * n
+    result = solve(objective, Domain(DOMAINS[domain_name]), strategy=strategy, num_reads=3, seed=seed)
+    energy = lambda x: naive.quadratic_energy(Q, c, 1.5, x)  # noqa: E731
+    optimum = naive.exhaustive_minimum(energy, domains)
+    for x, e in zip(result.samples, result.energies):
+        assert set(x).issubset(DOMAINS[domain_name])
+        assert e == pytest.approx(energy(x), abs=1e-9)
+        assert e >= optimum - 1e-9
+        assert naive.is_local_optimum(energy, domains, x)
+    assert result.energy == min(result.energies)
+    assert np.array_equal(result.x, result.samples[np.argmin(result.energies)])
+
+
+@pytest.mark.parametrize("strategy", ["anneal", "tabu"])
+def test_stronger_strategies_find_the_optimum_of_small_problems(strategy):
+    for seed in range(5):
+        Q, c = _random_problem(12, seed)
+        objective = QuadraticObjective(Q, c)
+        optimum = naive.exhaustive_minimum(lambda x: naive.quadratic_energy(Q, c, 0, x), [[0, 1]] * 12)
+        result = solve(objective, Domain.binary(), strategy=strategy, num_reads=4, seed=seed)
+        assert result.energy == pytest.approx(optimum, abs=1e-9)
+
+
+def test_per_variable_domains():
+    domains = [[0, 1], [-1, 0, 1], [-3, 3], [2.0], [-1, 0.5]]
+    Q, c = _random_problem(5, 3)
+    result = solve(QuadraticObjective(Q, c), Domain.per_variable(domains), strategy="tabu", num_reads=2, seed=0)
+    energy = lambda x: naive.quadratic_energy(Q, c, 0, x)  # noqa: E731
+    assert result.energy == pytest.approx(naive.exhaustive_minimum(energy, domains), abs=1e-9)
+    assert all(v in d for v, d in zip(result.x, domains))
+
+
+@pytest.mark.parametrize("domain_name", ["binary", "ternary", "odd"])
+@pytest.mark.parametrize("seed", [0, 5])
+def test_paper_mode_is_algorithm_2_exactly(domain_name, seed):
+    """polish=False: the same trajectory as the literal Algorithm 2 (integer data: exact ties)."""
+    n = 8
+    Q, c = _random_problem(n, seed, integer=True)
+    omega = DOMAINS[domain_name]
+    if domain_name == "odd":
+        omega = [-2.0, 0.0, 1.0, 3.0]  # integers, so every energy is exact in float64
+    objective = QuadraticObjective(Q, c)
+    x0 = np.random.default_rng(seed).choice(omega, size=n)
+    result = solve(objective, Domain(omega), strategy="paper", initial=x0, max_iterations=6, polish=False, seed=seed)
+    rng_state = int(np.random.SeedSequence(seed, spawn_key=(0, 1)).generate_state(1, np.uint64)[0])
+    x_ref, errors = naive.paper_algorithm2(
+        lambda x: naive.quadratic_energy(Q, c, 0, x), [omega] * n, x0, rng_state, 6
+    )
+    assert result.x.tolist() == x_ref.tolist()
+    assert result.trace[0].tolist() == errors
+    assert result.evaluations == 6 * n * (len(omega) - 1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_paper_mode_never_increases_the_error(seed):
+    Q, c = _random_problem(30, seed)
+    result = solve(QuadraticObjective(Q, c), Domain.ternary(), strategy="paper", num_reads=3, seed=seed, max_iterations=20)
+    assert result.trace.shape == (3, 20)
+    assert result.trace_iterations.tolist() == list(range(1, 21))
+    assert np.all(np.diff(result.trace, axis=1) <= 1e-9)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_same_seed_same_result_and_reads_do_not_depend_on_their_number(strategy):
+    Q, c = _random_problem(25, 9)
+    objective = QuadraticObjective(Q, c)
+    a = solve(objective, Domain.spin(), strategy=strategy, num_reads=4, seed=123, max_iterations=30)
+    b = solve(objective, Domain.spin(), strategy=strategy, num_reads=4, seed=123, max_iterations=30)
+    two = solve(objective, Domain.spin(), strategy=strategy, num_reads=2, seed=123, max_iterations=30)
+    assert np.array_equal(a.samples, b.samples) and np.array_equal(a.trace, b.trace)
+    assert np.array_equal(a.samples[:2], two.samples)
+    assert a.seed == 123 and a.evaluations == b.evaluations
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_results_do_not_depend_on_the_thread_count_or_the_chunking(strategy, monkeypatch):
+    Q, c = _random_problem(25, 10)
+    objective = QuadraticObjective(Q, c)
+    kwargs = dict(strategy=strategy, num_reads=3, seed=7, max_iterations=40)
+    reference = solve(objective, Domain.ternary(), **kwargs)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        single = solve(objective, Domain.ternary(), **kwargs)
+    finally:
+        numba.set_num_threads(threads)
+    monkeypatch.setattr(combopt.solver, "_CHUNK_SECONDS", 0.0)  # every chunk is one iteration
+    chunked = solve(objective, Domain.ternary(), **kwargs)
+    for other in (single, chunked):
+        assert np.array_equal(reference.samples, other.samples)
+        assert np.array_equal(reference.trace, other.trace)
+        assert reference.evaluations == other.evaluations
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_callable_objective_runs_the_same_search(strategy):
+    Q, c = _random_problem(6, 2, integer=True)
+    compiled = QuadraticObjective(Q, c)
+    slow = CallableObjective(lambda x: float(x @ Q @ x + c @ x), 6)
+    kwargs = dict(strategy=strategy, num_reads=2, seed=3, max_iterations=4)
+    a = solve(compiled, Domain.ternary(), **kwargs)
+    b = solve(slow, Domain.ternary(), **kwargs)
+    assert np.array_equal(a.samples, b.samples)
+    assert a.evaluations == b.evaluations
+
+
+def test_least_squares_reaches_the_exhaustive_optimum():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(15, 4)), rng.normal(size=(15, 2))
+    objective = LeastSquaresObjective(X, Y)
+    domains = [[-1.0, 0.0, 1.0]] * 8
+    optimum = naive.exhaustive_minimum(lambda w: naive.least_squares_energy(X, Y, w), domains)
+    result = solve(objective, Domain.ternary(), strategy="anneal", num_reads=4, seed=0)
+    assert result.energy == pytest.approx(optimum, rel=1e-12)
+    assert objective.weights(result.x).shape == (4, 2)
+
+
+def test_pretrained_weights_are_discretised_by_algorithm_1():
+    Q, c = _random_problem(6, 0)
+    w = np.array([-0.7, -0.5, 0.2, 0.5, 3.0, -9.0])
+    result = solve(QuadraticObjective(Q, c), Domain.ternary(), pretrained=w, max_iterations=0, polish=False)
+    assert result.x.tolist() == discretize(w, [-1, 0, 1]).tolist() == [-1, -1, 0, 0, 1, -1]
+
+
+def test_stopping_rules():
+    Q, c = _random_problem(200, 1)
+    objective = QuadraticObjective(Q, c)
+    timed = solve(objective, Domain.binary(), strategy="anneal", time_limit=0.3, seed=0)
+    assert timed.stop_reason == "time_limit"
+    assert 0.3 <= timed.timing["solve"] < 2.0
+    small_Q, small_c = _random_problem(10, 1)
+    optimum = naive.exhaustive_minimum(lambda x: naive.quadratic_energy(small_Q, small_c, 0, x), [[0, 1]] * 10)
+    target = solve(QuadraticObjective(small_Q, small_c), Domain.binary(), strategy="tabu",
+                   target_energy=optimum + 1e-9, time_limit=30.0, seed=0)
+    assert target.stop_reason == "target" and target.energy <= optimum + 1e-9
+    stalled = solve(objective, Domain.binary(), strategy="paper", max_stall=2, max_iterations=10_000, seed=0)
+    assert stalled.stop_reason == "stall" and stalled.iterations < 10_000
+    seen = []
+    stopped = solve(objective, Domain.binary(), strategy="anneal", seed=0, callback=lambda p: seen.append(p) or True)
+    assert stopped.stop_reason == "callback" and len(seen) == 1 and seen[0].iteration >= 1
+
+
+def test_best_trace_is_decreasing_and_ends_at_the_best():
+    Q, c = _random_problem(80, 2)
+    result = solve(QuadraticObjective(Q, c), Domain.binary(), strategy="anneal", num_reads=2, seed=1, polish=False)
+    seconds, energies = zip(*result.best_trace)
+    assert list(seconds) == sorted(seconds) and list(energies) == sorted(energies, reverse=True)
+    assert energies[-1] == pytest.approx(result.energy, abs=1e-8)
+
+
+def test_result_is_immutable():
+    result = solve(QuadraticObjective(np.eye(3)), Domain.binary(), seed=0)
+    with pytest.raises(ValueError):
+        result.samples[0, 0] = 5.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.energy = 0.0
+    with pytest.raises(TypeError):
+        result.timing["solve"] = 0.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(num_reads=0), ValueError, "num_reads must be positive"),
+        (dict(num_reads=True), TypeError, "num_reads must be an integer"),
+        (dict(time_limit=-1.0), ValueError, "time_limit must be >= 0"),
+        (dict(time_limit=float("nan")), ValueError, "time_limit must be finite"),
+        (dict(seed=-1), ValueError, "seed"),
+        (dict(seed=1.5), TypeError, "seed"),
+        (dict(strategy="greedy"), ValueError, "strategy must be one of"),
+        (dict(initial=[0.0, 0.5, 1.0]), ValueError, "not in its variable's domain"),
+        (dict(initial=[0.0, 1.0]), ValueError, "initial states must have shape"),
+        (dict(initial=[0, 1, 0], pretrained=[0, 1, 0]), ValueError, "either initial or pretrained"),
+        (dict(max_iterations=-3), ValueError, "max_iterations must be non-negative"),
+        (dict(target_energy=float("inf")), ValueError, "target_energy must be finite"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        solve(QuadraticObjective(np.eye(3)), Domain.binary(), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: QuadraticObjective(np.ones((2, 3))), "square"),
+        (lambda: QuadraticObjective([[np.nan]]), "NaN"),
+        (lambda: QuadraticObjective(np.eye(2), linear=[1.0]), r"linear must have shape \(2,\)"),
+        (lambda: LeastSquaresObjective(np.eye(2), [1.0, 2.0, 3.0]), "Y has 3 rows but X has 2"),
+        (lambda: LeastSquaresObjective(np.eye(2), [1.0, np.inf]), "NaN"),
+        (lambda: solve(QuadraticObjective(np.eye(2)), Domain.per_variable([[0, 1]])), "defines 1 variables"),
+        (lambda: Tabu(perturbation=2.0), "perturbation"),
+        (lambda: Annealing(beta_range=(2.0, 1.0)), "beta_range"),
+    ],
+)
+def test_bad_problems_are_refused(build, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        build()
+
+
+def test_strategy_instances_are_accepted_and_reported():
+    Q, c = _random_problem(20, 0)
+    result = solve(QuadraticObjective(Q, c), Domain.spin(), strategy=Annealing(beta_range=(0.1, 5.0), num_sweeps=50), seed=0)
+    assert result.strategy == "anneal" and result.info["beta_range"] == (0.1, 5.0)
+    assert result.iterations == 50
+    result = solve(QuadraticObjective(Q, c), Domain.spin(), strategy=Tabu(tenure=3), seed=0, max_iterations=2)
+    assert result.info["tenure"] == 3
+    assert solve(QuadraticObjective(Q, c), Domain.spin(), strategy=Paper(), seed=0).strategy == "paper"
