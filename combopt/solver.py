@@ -16,9 +16,11 @@ import math
 import time
 import types as pytypes
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from combopt._kernels import interpreted
@@ -188,42 +190,158 @@ def _new_state(x_idx: np.ndarray, cache_length: int, seed: int) -> ReadState:
 
 
 class _Runner:
-    """Runs one strategy's kernel for a chunk of iterations (compiled or interpreted)."""
+    """Runs one strategy's kernels over every read, block by block on a thread pool.
 
-    def __init__(self, kernels, strategy, problem, values, offsets, state, target, max_stall):
+    Reads ``0..R-1`` are cut into at most ``threads`` contiguous blocks; each
+    block is one kernel call (the kernels release the GIL). A block's result
+    depends only on its reads, so the thread count never changes the result.
+    """
+
+    def __init__(self, kernels, strategy, problem, values, offsets, state, target, max_stall, pool):
         self.kernels = kernels
         self.strategy = strategy
         self.args = (problem, values, offsets)
         self.state = state
         self.target = -np.inf if target is None else target
         self.max_stall = 0 if max_stall is None else max_stall
+        self.pool = pool
         self.info: dict = {}
+        self.clock_betas: np.ndarray | None = None
+
+    def prepare(self) -> None:
+        """Strategy set-up that needs the initialised reads (the default annealing range)."""
+        problem, values, offsets = self.args
+        strategy, state = self.strategy, self.state
         n = state.x_idx.shape[1]
         if isinstance(strategy, Annealing):
             if strategy.beta_range is None:
-                largest, smallest = kernels.delta_scale(problem, values, offsets, state)
+                largest, smallest = self.kernels.delta_scale(problem, values, offsets, state)
                 hot = math.log(2.0) / largest if largest > 0 else 1.0
                 cold = math.log(100.0) / smallest if math.isfinite(smallest) and smallest > 0 else hot
                 beta_range = (hot, max(hot, cold))
             else:
                 beta_range = tuple(float(b) for b in strategy.beta_range)
+            self.beta_range = beta_range
             self.betas = strategy.betas(*beta_range)
-            self.info = {"beta_range": beta_range, "schedule": strategy.schedule, "num_sweeps": strategy.num_sweeps}
+            self.info = {
+                "beta_range": beta_range,
+                "schedule": strategy.schedule,
+                "num_sweeps": strategy.num_sweeps,
+                "order": strategy.order,
+            }
         elif isinstance(strategy, Tabu):
             self.tabu = strategy.parameters(n)
             self.info = dict(zip(("tenure", "restart_after", "perturb_count"), self.tabu))
 
+    def follow_clock(self, fractions: np.ndarray) -> None:
+        """Use, for the next chunk only, the betas at these fractions of the time budget."""
+        self.clock_betas = self.strategy.beta_at(fractions, *self.beta_range)
+
+    def each_block(self, kernel, state: ReadState, *tail) -> None:
+        """Call ``kernel(problem, values, offsets, state, lo, hi, *tail)`` on every block of reads."""
+        reads = state.x_idx.shape[0]
+        workers = self.pool._max_workers if self.pool is not None else 1
+        if workers <= 1 or reads <= 1:
+            kernel(*self.args, state, 0, reads, *tail)
+            return
+        bounds = np.linspace(0, reads, min(workers, reads) + 1).astype(np.int64)
+        futures = [
+            self.pool.submit(kernel, *self.args, state, lo, hi, *tail)
+            for lo, hi in zip(bounds[:-1], bounds[1:])
+        ]
+        for future in futures:
+            future.result()
+
     def run(self, start: int, n_iters: int, trace: np.ndarray, state: ReadState | None = None) -> None:
+        """Advance every read by ``n_iters`` iterations (global iterations ``start`` onwards)."""
         st = self.state if state is None else state
         k = self.kernels
         if isinstance(self.strategy, Paper):
-            k.run_paper(*self.args, st, n_iters, self.target, self.max_stall, trace)
+            self.each_block(k.run_paper, st, n_iters, self.target, self.max_stall, trace)
         elif isinstance(self.strategy, Annealing):
-            betas = self.betas[np.arange(start, start + n_iters) % self.betas.shape[0]]
-            k.run_anneal(*self.args, st, betas, self.target, self.max_stall, trace)
+            if not n_iters:  # the compile-only call, made before prepare() sets the schedule
+                betas = np.empty(0)
+            elif self.clock_betas is not None:
+                betas, self.clock_betas = self.clock_betas, None
+            else:
+                betas = self.betas[np.arange(start, start + n_iters) % self.betas.shape[0]]
+            sequential = self.strategy.order == "sequential"
+            self.each_block(k.run_anneal, st, betas, sequential, self.target, self.max_stall, trace)
         else:
-            tenure, restart, perturb = self.tabu
-            k.run_tabu(*self.args, st, n_iters, tenure, restart, perturb, self.target, self.max_stall, trace)
+            tenure, restart, perturb = self.tabu if n_iters else (0, 0, 0)
+            self.each_block(
+                k.run_tabu, st, n_iters, tenure, restart, perturb, self.target, self.max_stall, trace
+            )
+
+
+class _Search(NamedTuple):
+    traces: list
+    trace_iterations: list
+    best_trace: list
+    iterations: int
+    stop_reason: str
+    seconds: float
+
+
+def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) -> _Search:
+    """Run chunks of iterations until a stopping rule fires; collect traces and progress."""
+    state = runner.state
+    num_reads = state.x_idx.shape[0]
+    t_solve = time.perf_counter()
+    traces, trace_iters = [], []
+    last_energy = state.energy.copy()
+    best_trace = [(0.0, float(np.min(state.best_energy)))]
+    done, chunk, stop_reason = 0, 1, "iterations"
+    # Time-limited annealing is one cycle over the budget, scheduled by the clock.
+    follow_clock = isinstance(runner.strategy, Annealing) and time_limit and max_iterations is None
+    if follow_clock:
+        runner.info["num_sweeps"] = "time_limit"
+    per_iteration = 0.0
+    while True:
+        if max_iterations is not None and done >= max_iterations:
+            break
+        n_iters = chunk if max_iterations is None else min(chunk, max_iterations - done)
+        trace = np.full((num_reads, n_iters), np.nan)
+        t_chunk = time.perf_counter()
+        if follow_clock:
+            runner.follow_clock((t_chunk - t_solve + per_iteration * np.arange(1, n_iters + 1)) / time_limit)
+        runner.run(done, n_iters, trace)
+        now = time.perf_counter()
+        ran = int(np.max(np.nonzero(~np.all(np.isnan(trace), axis=0))[0], initial=-1)) + 1
+        trace = _forward_fill(trace[:, :ran], last_energy)
+        if ran:
+            last_energy = trace[:, -1]
+            if done + ran <= _TRACE_LIMIT:
+                traces.append(trace)
+                trace_iters.append(np.arange(done + 1, done + ran + 1))
+            else:
+                traces.append(trace[:, -1:])
+                trace_iters.append(np.array([done + ran]))
+        done += ran
+        best = float(np.min(state.best_energy))
+        if best < best_trace[-1][1]:
+            best_trace.append((now - t_solve, best))
+        if callback is not None and callback(
+            Progress(done, now - t_solve, best, int(state.evaluations.sum()))
+        ):
+            stop_reason = "callback"
+            break
+        if state.stop[0]:
+            stop_reason = "target"
+            break
+        if ran < n_iters or (max_stall is not None and np.all(state.stall >= max_stall)):
+            stop_reason = "stall"
+            break
+        elapsed = now - t_solve
+        if time_limit is not None and elapsed >= time_limit:
+            stop_reason = "time_limit"
+            break
+        per_iteration = (now - t_chunk) / max(ran, 1)
+        if now - t_chunk < _CHUNK_SECONDS:
+            chunk *= 2
+        if time_limit is not None and per_iteration > 0:
+            chunk = max(1, min(chunk, int((time_limit - elapsed) / per_iteration) + 1))
+    return _Search(traces, trace_iters, best_trace, done, stop_reason, time.perf_counter() - t_solve)
 
 
 def _compile(runner: _Runner, cache_length: int) -> float:
@@ -235,9 +353,9 @@ def _compile(runner: _Runner, cache_length: int) -> float:
     n = runner.state.x_idx.shape[1]
     empty = _new_state(np.zeros((0, n), dtype=np.int64), cache_length, 0)
     start = time.perf_counter()
-    runner.kernels.initialize(*runner.args, empty)
+    runner.each_block(runner.kernels.initialize, empty)
     runner.run(0, 0, np.zeros((0, 0)), empty)
-    runner.kernels.finish(*runner.args, empty, True, 0)
+    runner.each_block(runner.kernels.finish, empty, True, 0)
     return time.perf_counter() - start
 
 
@@ -366,78 +484,31 @@ def solve(
     compiled = isinstance(problem, tuple)  # kernel kinds are namedtuples
     kernels = jit_kernels if compiled else interpreted
     state = _new_state(x_idx, cache_length, seed)
-    runner = _Runner(kernels, strategy, problem, values, offsets, state, target_energy, max_stall)
-    compile_seconds = _compile(runner, cache_length) if compiled else 0.0
-    t_ready = time.perf_counter()
-    kernels.initialize(problem, values, offsets, state)
-    if isinstance(strategy, Annealing):  # the default beta range is measured on initial states
-        runner = _Runner(kernels, strategy, problem, values, offsets, state, target_energy, max_stall)
-    preprocess = time.perf_counter() - t_start - compile_seconds
-
-    # -- search, chunk by chunk -------------------------------------------
-    t_solve = time.perf_counter()
-    traces, trace_iters = [], []
-    last_energy = state.energy.copy()
-    best_trace = [(0.0, float(np.min(state.best_energy)))]
-    done, chunk, stop_reason = 0, 1, "iterations"
-    while True:
-        if max_iterations is not None and done >= max_iterations:
-            break
-        n_iters = chunk if max_iterations is None else min(chunk, max_iterations - done)
-        trace = np.full((num_reads, n_iters), np.nan)
-        t_chunk = time.perf_counter()
-        runner.run(done, n_iters, trace)
-        now = time.perf_counter()
-        ran = int(np.max(np.nonzero(~np.all(np.isnan(trace), axis=0))[0], initial=-1)) + 1
-        trace = _forward_fill(trace[:, :ran], last_energy)
-        if ran:
-            last_energy = trace[:, -1]
-            if done + ran <= _TRACE_LIMIT:
-                traces.append(trace)
-                trace_iters.append(np.arange(done + 1, done + ran + 1))
-            else:
-                traces.append(trace[:, -1:])
-                trace_iters.append(np.array([done + ran]))
-        done += ran
-        best = float(np.min(state.best_energy))
-        if best < best_trace[-1][1]:
-            best_trace.append((now - t_solve, best))
-        if callback is not None and callback(
-            Progress(done, now - t_solve, best, int(state.evaluations.sum()))
-        ):
-            stop_reason = "callback"
-            break
-        if state.stop[0]:
-            stop_reason = "target"
-            break
-        if ran < n_iters or (max_stall is not None and np.all(state.stall >= max_stall)):
-            stop_reason = "stall"
-            break
-        elapsed = now - t_solve
-        if time_limit is not None and elapsed >= time_limit:
-            stop_reason = "time_limit"
-            break
-        per_iteration = (now - t_chunk) / max(ran, 1)
-        if now - t_chunk < _CHUNK_SECONDS:
-            chunk *= 2
-        if time_limit is not None and per_iteration > 0:
-            chunk = max(1, min(chunk, int((time_limit - elapsed) / per_iteration) + 1))
-    solve_seconds = time.perf_counter() - t_solve
-
-    # -- finish and wrap ------------------------------------------------------
-    t_post = time.perf_counter()
-    kernels.finish(problem, values, offsets, state, bool(polish), _POLISH_SWEEPS)
+    workers = min(num_reads, numba.get_num_threads()) if compiled else 1
+    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        runner = _Runner(kernels, strategy, problem, values, offsets, state, target_energy, max_stall, pool)
+        compile_seconds = _compile(runner, cache_length) if compiled else 0.0
+        runner.each_block(kernels.initialize, state)
+        runner.prepare()
+        preprocess = time.perf_counter() - t_start - compile_seconds
+        search = _search(runner, max_iterations, time_limit, max_stall, callback)
+        t_post = time.perf_counter()
+        runner.each_block(kernels.finish, state, bool(polish), _POLISH_SWEEPS)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     samples = values[offsets[:-1] + state.best_idx]
     energies = objective._energies(samples)
     best_read = int(np.argmin(energies))
-    trace = np.concatenate(traces, axis=1) if traces else np.zeros((num_reads, 0))
-    iterations = np.concatenate(trace_iters) if trace_iters else np.zeros(0, dtype=np.int64)
+    trace = np.concatenate(search.traces, axis=1) if search.traces else np.zeros((num_reads, 0))
+    iterations = np.concatenate(search.trace_iterations) if search.traces else np.zeros(0, dtype=np.int64)
     x = samples[best_read].copy()
     _read_only(x, samples, energies, trace, iterations)
     timing = {
         "preprocess": preprocess,
         "compile": compile_seconds,
-        "solve": solve_seconds,
+        "solve": search.seconds,
         "postprocess": time.perf_counter() - t_post,
     }
     return SolveResult(
@@ -447,13 +518,13 @@ def solve(
         energies=energies,
         trace=trace,
         trace_iterations=iterations,
-        best_trace=tuple(best_trace),
+        best_trace=tuple(search.best_trace),
         evaluations=int(state.evaluations.sum()),
-        iterations=done,
+        iterations=search.iterations,
         timing=pytypes.MappingProxyType(timing),
         seed=seed,
         strategy=strategy.name,
-        stop_reason=stop_reason,
+        stop_reason=search.stop_reason,
         info=pytypes.MappingProxyType(runner.info),
     )
 

@@ -5,7 +5,7 @@ and differ in which coordinate they look at and which value they keep:
 
 * :class:`Paper` -- Algorithm 2 of Date et al. (2020): pick a coordinate
   uniformly at random, keep the best value, ties accepted. Never goes uphill.
-* :class:`Annealing` -- pick a coordinate at random, draw its value from the
+* :class:`Annealing` -- visit the coordinates in turn (or at random), draw each value from the
   Boltzmann distribution over its whole domain (heat bath) at an inverse
   temperature that follows a schedule. At ``beta = inf`` it is the paper's rule.
 * :class:`Tabu` -- scan every coordinate and value, make the best move that is
@@ -58,19 +58,30 @@ class Annealing:
         1% of the time), the rule dimod's samplers use for their default range.
     schedule : {"geometric", "linear"}
         Interpolation of beta between the two ends.
+    order : {"sequential", "random"}
+        Which coordinates a sweep visits: each once, in order (the default,
+        as simulated annealing samplers do: memory-friendly and no random
+        draw per step), or ``n`` picks uniformly at random (as the paper's
+        Algorithm 2).
     num_sweeps : int
         Length of one annealing cycle, in iterations. A run longer than one
-        cycle (a time limit, or ``max_iterations > num_sweeps``) re-heats and
-        anneals again from its current state.
+        cycle (``max_iterations > num_sweeps``) re-heats and anneals again from
+        its current state. With a ``time_limit`` and no ``max_iterations``, one
+        cycle fills the time limit instead: each iteration's beta is the
+        schedule at the fraction of the budget that will have elapsed (the
+        solver predicts it from the speed of the previous chunk).
     """
 
     beta_range: tuple[float, float] | None = None
     schedule: str = "geometric"
     num_sweeps: int = 1000
+    order: str = "sequential"
     name = "anneal"
 
     def __post_init__(self):
         _positive_int("num_sweeps", self.num_sweeps)
+        if self.order not in ("sequential", "random"):
+            raise ValueError(f"order must be 'sequential' or 'random', got {self.order!r}")
         if self.schedule not in ("geometric", "linear"):
             raise ValueError(f"schedule must be 'geometric' or 'linear', got {self.schedule!r}")
         if self.beta_range is not None:
@@ -82,11 +93,16 @@ class Annealing:
         """One annealing cycle."""
         return self.num_sweeps
 
+    def beta_at(self, fraction, beta_hot: float, beta_cold: float) -> np.ndarray:
+        """Inverse temperature at ``fraction`` (0 = start, 1 = end) of a cycle."""
+        fraction = np.clip(np.asarray(fraction, dtype=np.float64), 0.0, 1.0)
+        if self.schedule == "geometric":
+            return beta_hot * (beta_cold / beta_hot) ** fraction
+        return beta_hot + (beta_cold - beta_hot) * fraction
+
     def betas(self, beta_hot: float, beta_cold: float) -> np.ndarray:
         """The inverse temperature of each iteration of one cycle, shape (num_sweeps,)."""
-        if self.schedule == "geometric":
-            return np.geomspace(beta_hot, beta_cold, self.num_sweeps)
-        return np.linspace(beta_hot, beta_cold, self.num_sweeps)
+        return self.beta_at(np.linspace(0.0, 1.0, self.num_sweeps), beta_hot, beta_cold)
 
 
 @dataclass(frozen=True)
@@ -101,7 +117,7 @@ class Tabu:
         dwave-samplers' TabuSampler.
     restart_after : int, optional
         Moves without a new best before the read restarts from its best state.
-        Default ``max(1000, 20 * n)``; 0 disables restarts.
+        Default ``max(500, 5 * n)``; 0 disables restarts.
     perturbation : float
         Fraction of variables set to random values at a restart.
     """
@@ -126,7 +142,7 @@ class Tabu:
     def parameters(self, n: int) -> tuple[int, int, int]:
         """``(tenure, restart_after, perturb_count)`` for ``n`` variables."""
         tenure = min(20, n // 4) if self.tenure is None else self.tenure
-        restart = max(1000, 20 * n) if self.restart_after is None else self.restart_after
+        restart = max(500, 5 * n) if self.restart_after is None else self.restart_after
         return tenure, restart, max(1, int(round(self.perturbation * n))) if self.perturbation else 0
 
 

@@ -1,17 +1,18 @@
 """Search strategies built on one primitive: "try every value of one coordinate".
 
-Every kernel here runs ``num_reads`` independent reads in parallel (``prange``)
-for a chunk of iterations and keeps all of its state in a :data:`ReadState`, so
+Every kernel here runs a block of reads ``lo..hi-1`` for a chunk of iterations
+and keeps all of its state in a :data:`ReadState`, so
 calling it twice with ``k`` iterations is exactly calling it once with ``2k``:
 the Python driver chunks runs to check time limits and report progress without
 changing what a fixed-iteration run computes. An *iteration* is ``n``
 coordinate steps (``n`` = number of variables) for every strategy: ``n``
 random picks for ``paper`` and ``anneal``, ``n`` moves for ``tabu``.
 
-Every ``prange`` body only calls a per-read function: numba 0.68 silently
-loses item reads and writes made through a namedtuple field (``st.energy[r]``)
-directly in a parallel loop body, while the same access inside a called
-function works (tests/test_solver.py checks the results that depend on it).
+The kernels are serial and release the GIL (``nogil=True``): the Python
+driver runs blocks of reads on a thread pool. Reads are independent, so the
+result does not depend on the number of threads, and a single-read run pays no
+thread start-up at all (a numba ``prange`` region costs milliseconds to launch
+on a loaded machine, at every chunk).
 
 Best-so-far states are saved without an O(n) copy per improvement: tabu sets
 ``pending`` at a new best and copies the assignment only before an uphill move
@@ -23,7 +24,7 @@ current state is its best.
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from combopt._kernels.protocol import obj_apply, obj_deltas, obj_init
 from combopt._kernels.rng import next_below, next_float
@@ -155,7 +156,7 @@ def _paper_read(problem, values, offsets, st, r, n_iters, target, max_stall, tra
 
 
 @njit(cache=True)
-def _anneal_read(problem, values, offsets, st, r, betas, target, max_stall, trace, out):
+def _anneal_read(problem, values, offsets, st, r, betas, sequential, target, max_stall, trace, out):
     x = st.x_idx[r]
     cache = st.cache[r]
     n = x.shape[0]
@@ -168,8 +169,11 @@ def _anneal_read(problem, values, offsets, st, r, betas, target, max_stall, trac
         if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
             break
         beta = betas[it]
-        for _ in range(n):
-            rng, i = next_below(rng, n)
+        for step in range(n):
+            if sequential:
+                i = step
+            else:
+                rng, i = next_below(rng, n)
             obj_deltas(problem, values, offsets, x, cache, i, out)
             m = _domain_size(offsets, i)
             evaluations += m - 1
@@ -295,32 +299,36 @@ def _tabu_read(
     st.stall[r] = stall
 
 
-@njit(cache=True, parallel=True)
-def run_paper(problem, values, offsets, st, n_iters, target, max_stall, trace):
-    """Algorithm 2 for ``n_iters`` iterations on every read; see the module docstring."""
+@njit(cache=True, nogil=True)
+def run_paper(problem, values, offsets, st, lo, hi, n_iters, target, max_stall, trace):
+    """Algorithm 2 for ``n_iters`` iterations on reads ``lo..hi-1``."""
     width = np.max(offsets[1:] - offsets[:-1])
-    for r in prange(st.x_idx.shape[0]):
+    for r in range(lo, hi):
         out = np.empty(width, dtype=np.float64)
         _paper_read(problem, values, offsets, st, r, n_iters, target, max_stall, trace, out)
 
 
-@njit(cache=True, parallel=True)
-def run_anneal(problem, values, offsets, st, betas, target, max_stall, trace):
-    """Heat-bath annealing, one iteration per entry of ``betas`` (inverse temperatures)."""
+@njit(cache=True, nogil=True)
+def run_anneal(problem, values, offsets, st, lo, hi, betas, sequential, target, max_stall, trace):
+    """Heat-bath annealing on reads ``lo..hi-1``, one iteration per entry of ``betas``.
+
+    ``sequential`` visits the coordinates in order in every sweep; otherwise
+    each step picks a coordinate uniformly at random.
+    """
     width = np.max(offsets[1:] - offsets[:-1])
-    for r in prange(st.x_idx.shape[0]):
+    for r in range(lo, hi):
         out = np.empty(width, dtype=np.float64)
-        _anneal_read(problem, values, offsets, st, r, betas, target, max_stall, trace, out)
+        _anneal_read(problem, values, offsets, st, r, betas, sequential, target, max_stall, trace, out)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def run_tabu(
-    problem, values, offsets, st, n_iters, tenure, restart_after, perturb_count,
+    problem, values, offsets, st, lo, hi, n_iters, tenure, restart_after, perturb_count,
     target, max_stall, trace,
 ):
-    """Tabu search: ``n_iters * n`` best-admissible moves per read."""
+    """Tabu search on reads ``lo..hi-1``: ``n_iters * n`` best-admissible moves each."""
     width = np.max(offsets[1:] - offsets[:-1])
-    for r in prange(st.x_idx.shape[0]):
+    for r in range(lo, hi):
         out = np.empty(width, dtype=np.float64)
         _tabu_read(
             problem, values, offsets, st, r, n_iters, tenure, restart_after, perturb_count,
@@ -370,15 +378,15 @@ def _finish_read(problem, values, offsets, st, r, polish, max_sweeps, out):
         _save_best(st, r)
 
 
-@njit(cache=True, parallel=True)
-def finish(problem, values, offsets, st, polish, max_sweeps):
+@njit(cache=True, nogil=True)
+def finish(problem, values, offsets, st, lo, hi, polish, max_sweeps):
     """End a run: save pending bests and, if ``polish``, descend to a 1-coordinate optimum.
 
     The polish is a zero-temperature pass: sequential sweeps that move a
     coordinate only to a strictly better value, until a sweep changes nothing.
     """
     width = np.max(offsets[1:] - offsets[:-1])
-    for r in prange(st.x_idx.shape[0]):
+    for r in range(lo, hi):
         _finish_read(problem, values, offsets, st, r, polish, max_sweeps, np.empty(width))
 
 
@@ -391,10 +399,10 @@ def _initialize_read(problem, values, offsets, st, r):
     st.pending[r] = 0
 
 
-@njit(cache=True, parallel=True)
-def initialize(problem, values, offsets, st):
-    """Fill every read's cache from its ``x_idx`` and set energies and bests."""
-    for r in prange(st.x_idx.shape[0]):
+@njit(cache=True, nogil=True)
+def initialize(problem, values, offsets, st, lo, hi):
+    """Fill the caches of reads ``lo..hi-1`` from their ``x_idx``; set energies and bests."""
+    for r in range(lo, hi):
         _initialize_read(problem, values, offsets, st, r)
 
 

@@ -8,8 +8,10 @@ import scipy.sparse as sp
 from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic
 from combopt.objectives.base import Objective, as_finite_array
 
-#: Above this fraction of nonzero couplings the dense kernel is used.
-DENSE_THRESHOLD = 0.1
+#: At or above this fraction of nonzero couplings the dense kernel is used...
+DENSE_THRESHOLD = 0.05
+#: ...as long as the dense coupling matrix stays below this many bytes.
+DENSE_MAX_BYTES = 2**27
 
 
 class QuadraticObjective(Objective):
@@ -25,8 +27,9 @@ class QuadraticObjective(Objective):
     offset : float, optional
         The constant term.
     representation : {"auto", "dense", "sparse"}
-        How the kernel stores the couplings. ``"auto"`` chooses dense when more
-        than 10% of the off-diagonal couplings are nonzero.
+        How the kernel stores the couplings. ``"auto"`` chooses dense when at
+        least 5% of the off-diagonal couplings are nonzero and the dense matrix
+        takes at most 128 MiB.
 
     Notes
     -----
@@ -94,8 +97,12 @@ class QuadraticObjective(Objective):
         n = self.num_variables
         S, diag = self._symmetric_offdiagonal()
         nnz = S.nnz if sp.issparse(S) else int(np.count_nonzero(S))
+        # A dense row update is a contiguous, vectorised loop; at moderate
+        # density it beats a CSR scatter even though it touches every column.
         dense = self.representation == "dense" or (
-            self.representation == "auto" and nnz > DENSE_THRESHOLD * n * n
+            self.representation == "auto"
+            and nnz >= DENSE_THRESHOLD * n * n
+            and 8 * n * n <= DENSE_MAX_BYTES
         )
         linear = np.ascontiguousarray(self.linear)
         if dense:
