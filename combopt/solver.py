@@ -197,7 +197,7 @@ class _Runner:
     depends only on its reads, so the thread count never changes the result.
     """
 
-    def __init__(self, kernels, strategy, problem, values, offsets, state, target, max_stall, pool):
+    def __init__(self, kernels, strategy, problem, values, offsets, state, target, max_stall, pool, workers):
         self.kernels = kernels
         self.strategy = strategy
         self.args = (problem, values, offsets)
@@ -205,6 +205,7 @@ class _Runner:
         self.target = -np.inf if target is None else target
         self.max_stall = 0 if max_stall is None else max_stall
         self.pool = pool
+        self.workers = workers
         self.info: dict = {}
         self.clock_betas: np.ndarray | None = None
 
@@ -240,11 +241,10 @@ class _Runner:
     def each_block(self, kernel, state: ReadState, *tail) -> None:
         """Call ``kernel(problem, values, offsets, state, lo, hi, *tail)`` on every block of reads."""
         reads = state.x_idx.shape[0]
-        workers = self.pool._max_workers if self.pool is not None else 1
-        if workers <= 1 or reads <= 1:
+        if self.pool is None or reads <= 1:
             kernel(*self.args, state, 0, reads, *tail)
             return
-        bounds = np.linspace(0, reads, min(workers, reads) + 1).astype(np.int64)
+        bounds = np.linspace(0, reads, min(self.workers, reads) + 1).astype(np.int64)
         futures = [
             self.pool.submit(kernel, *self.args, state, lo, hi, *tail)
             for lo, hi in zip(bounds[:-1], bounds[1:])
@@ -487,7 +487,9 @@ def solve(
     workers = min(num_reads, numba.get_num_threads()) if compiled else 1
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
     try:
-        runner = _Runner(kernels, strategy, problem, values, offsets, state, target_energy, max_stall, pool)
+        runner = _Runner(
+            kernels, strategy, problem, values, offsets, state, target_energy, max_stall, pool, workers
+        )
         compile_seconds = _compile(runner, cache_length) if compiled else 0.0
         runner.each_block(kernels.initialize, state)
         runner.prepare()
