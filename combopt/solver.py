@@ -218,7 +218,9 @@ class _Runner:
             if strategy.beta_range is None:
                 largest, smallest = self.kernels.delta_scale(problem, values, offsets, state)
                 hot = math.log(2.0) / largest if largest > 0 else 1.0
-                cold = math.log(100.0) / smallest if math.isfinite(smallest) and smallest > 0 else hot
+                # At the cold end the smallest uphill move is accepted about once
+                # per 100 sweeps (probability 1 / (100 n)): the search is frozen.
+                cold = math.log(100.0 * n) / smallest if math.isfinite(smallest) and smallest > 0 else hot
                 beta_range = (hot, max(hot, cold))
             else:
                 beta_range = tuple(float(b) for b in strategy.beta_range)

@@ -1,0 +1,135 @@
+"""dimod BQMs <-> combopt: encode a BQM as a quadratic objective, decode a result.
+
+A :class:`dimod.BinaryQuadraticModel` with ``n`` variables becomes a
+:class:`~combopt.objectives.QuadraticObjective` over ``Domain.binary()`` (a
+QUBO) or ``Domain.spin()`` (an Ising model): column ``k`` is the ``k``-th
+label of ``bqm.variables``, the couplings go to an upper-triangular sparse
+``Q``, the linear biases to ``c`` and the offset is kept, so the objective's
+energy equals ``bqm.energy`` at every point. A :class:`~combopt.SolveResult`
+comes back as a :class:`dimod.SampleSet` in the user's labels and vartype.
+
+Examples
+--------
+>>> import dimod
+>>> from combopt import solve
+>>> bqm = dimod.BQM({"a": -1.0}, {("a", "b"): 2.0}, 0.5, "SPIN")
+>>> obj, domain, labels = bqm_to_objective(bqm)
+>>> result = solve(obj, domain, strategy="tabu", num_reads=2, seed=1)
+>>> ss = result_to_sampleset(result, labels, bqm.vartype)
+>>> float(ss.first.energy), {v: int(s) for v, s in ss.first.sample.items()}
+(-2.5, {'a': 1, 'b': -1})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dimod
+import numpy as np
+import scipy.sparse as sp
+
+from combopt.domain import Domain
+from combopt.objectives import QuadraticObjective
+
+__all__ = ["bqm_to_objective", "domain_for", "empty_sampleset", "result_to_sampleset"]
+
+
+def domain_for(vartype: dimod.typing.VartypeLike) -> Domain:
+    """``Domain.binary()`` for BINARY, ``Domain.spin()`` for SPIN."""
+    vartype = dimod.as_vartype(vartype)
+    return Domain.binary() if vartype is dimod.BINARY else Domain.spin()
+
+
+def bqm_to_objective(
+    bqm: dimod.BinaryQuadraticModel,
+) -> tuple[QuadraticObjective, Domain, list]:
+    """Encode a BQM as ``(objective, domain, labels)``.
+
+    Parameters
+    ----------
+    bqm : dimod.BinaryQuadraticModel
+        At least one variable (an empty model has nothing to solve; the
+        samplers handle it without the solver).
+
+    Returns
+    -------
+    objective : QuadraticObjective
+        ``x^T Q x + c^T x + offset`` with ``Q`` upper triangular, shape (n, n),
+        equal to ``bqm.energy`` at every point.
+    domain : Domain
+        Binary or spin, from ``bqm.vartype``.
+    labels : list
+        ``labels[k]`` is the BQM variable of column ``k``.
+
+    Examples
+    --------
+    >>> import dimod, numpy as np
+    >>> bqm = dimod.BQM({0: 1.0, 1: -2.0}, {(0, 1): 3.0}, 0.0, "BINARY")
+    >>> obj, domain, labels = bqm_to_objective(bqm)
+    >>> float(obj.energy(np.array([1.0, 1.0]))), labels
+    (2.0, [0, 1])
+    """
+    if bqm.num_variables == 0:
+        raise ValueError("the BQM has no variables")
+    labels = list(bqm.variables)
+    linear, (irow, icol, qdata), offset = bqm.to_numpy_vectors(variable_order=labels)
+    n = len(labels)
+    lo, hi = np.minimum(irow, icol), np.maximum(irow, icol)
+    Q = sp.csr_array((np.asarray(qdata, dtype=np.float64), (lo, hi)), shape=(n, n))
+    objective = QuadraticObjective(Q, linear=np.asarray(linear, dtype=np.float64), offset=offset)
+    return objective, domain_for(bqm.vartype), labels
+
+
+def result_to_sampleset(
+    result,
+    labels: Sequence,
+    vartype: dimod.typing.VartypeLike,
+    info: Mapping[str, Any] | None = None,
+) -> dimod.SampleSet:
+    """Decode a :class:`~combopt.SolveResult` into a dimod SampleSet.
+
+    Parameters
+    ----------
+    result : SolveResult
+        ``result.samples`` (num_reads, n) of domain values and their
+        ``result.energies`` (num_reads,).
+    labels : sequence
+        The variable of each column (from :func:`bqm_to_objective`).
+    vartype : dimod vartype
+        The user's vartype (the samples are already in its values).
+    info : mapping, optional
+        Stored as ``sampleset.info``.
+
+    Returns
+    -------
+    dimod.SampleSet
+        One row per read, in read order, with ``num_occurrences`` 1.
+    """
+    samples = np.asarray(result.samples, dtype=np.int8)
+    return dimod.SampleSet.from_samples(
+        (samples, list(labels)),
+        vartype=dimod.as_vartype(vartype),
+        energy=np.asarray(result.energies, dtype=np.float64),
+        info=dict(info or {}),
+    )
+
+
+def empty_sampleset(
+    bqm: dimod.BinaryQuadraticModel, num_reads: int, info: Mapping[str, Any] | None = None
+) -> dimod.SampleSet:
+    """``num_reads`` empty samples of a BQM without variables (energy = offset).
+
+    Examples
+    --------
+    >>> import dimod
+    >>> ss = empty_sampleset(dimod.BQM({}, {}, 1.5, "SPIN"), 3)
+    >>> len(ss), ss.record.energy.tolist()
+    (3, [1.5, 1.5, 1.5])
+    """
+    return dimod.SampleSet.from_samples(
+        (np.empty((num_reads, 0), dtype=np.int8), []),
+        vartype=bqm.vartype,
+        energy=np.full(num_reads, float(bqm.offset)),
+        info=dict(info or {}),
+    )

@@ -1,0 +1,297 @@
+"""One benchmark run: a sampler on an instance with a seed and a time budget.
+
+Every sampler gets the same wall-time budget ``T`` (seconds per run of
+``num_reads`` reads); samplers without a time parameter are matched to it:
+
+=====================  ====================================================
+sampler                how the budget is applied
+=====================  ====================================================
+``combopt-paper``      ``combopt.solve(time_limit=T, target_energy=best)``
+``combopt-anneal``     same, heat-bath annealing; one annealing cycle spans
+                       the budget (the engine schedules beta by the clock)
+``combopt-tabu``       same, tabu search
+``combopt-training``   the network-training route, ``time_limit=T``
+``sa``                 dwave ``SimulatedAnnealingSampler``: ``num_sweeps``
+                       scaled from its measured default run (1000 sweeps
+                       take ``T_sa`` seconds -> ``1000 T / T_sa`` sweeps)
+``tabu``               dwave ``TabuSampler``: ``timeout = T / num_reads``
+                       ms per read, ``energy_threshold=best``
+``sd``                 dwave ``SteepestDescentSolver``: batches of random
+                       restarts until ``T`` is spent
+``random``             dimod ``RandomSampler``: batches until ``T``
+``exact``              dimod ``ExactSolver`` (n <= 20 only; no budget)
+=====================  ====================================================
+
+Samplers that accept a target stop when they reach the best-known energy, so
+their time to target is the wall time of the run; for the others it is the
+wall time of a successful run (an upper bound). Numba kernels run on one
+thread per run (the sweep parallelises across runs), like the single-threaded
+dwave samplers.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import os
+import platform
+import time
+from pathlib import Path
+
+import dimod
+import numpy as np
+
+from combopt._version import __version__
+
+__all__ = ["SAMPLERS", "calibrate_sa", "machine", "run_one", "time_to_solution", "versions"]
+
+SAMPLERS = (
+    "combopt-paper",
+    "combopt-anneal",
+    "combopt-tabu",
+    "combopt-training",
+    "sa",
+    "tabu",
+    "sd",
+    "random",
+    "exact",
+)
+
+#: SA's default number of sweeps (dwave-samplers).
+SA_DEFAULT_SWEEPS = 1000
+EXACT_MAX_VARIABLES = 20
+
+
+@functools.lru_cache(maxsize=1)
+def source_digest() -> str:
+    """First 12 hex digits of a SHA-256 over combopt's ``.py`` sources.
+
+    Tells apart runs of the same version number made from different working
+    trees (the version string does not change between commits).
+    """
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def versions() -> dict:
+    """Versions of everything a result depends on."""
+    import numba
+
+    out = {"combopt": __version__, "combopt_source": source_digest(),
+           "dimod": dimod.__version__, "numpy": np.__version__,
+           "numba": numba.__version__, "python": platform.python_version()}
+    try:
+        import dwave.samplers
+
+        out["dwave-samplers"] = dwave.samplers.__version__
+    except ImportError:
+        out["dwave-samplers"] = None
+    return out
+
+
+def machine() -> dict:
+    """Host, processor and cores of the machine running the run."""
+    return {"node": platform.node(), "processor": platform.processor() or platform.machine(),
+            "system": platform.system(), "cpus": os.cpu_count()}
+
+
+def calibrate_sa(bqm: dimod.BinaryQuadraticModel, num_reads: int, seed: int) -> float:
+    """Wall seconds of SA's default run (1000 sweeps) of ``num_reads`` reads."""
+    from dwave.samplers import SimulatedAnnealingSampler
+
+    sampler = SimulatedAnnealingSampler()
+    sampler.sample(bqm, num_reads=1, num_sweeps=10, seed=seed)  # load/warm caches
+    t0 = time.perf_counter()
+    sampler.sample(bqm, num_reads=num_reads, seed=seed)
+    return time.perf_counter() - t0
+
+
+def _combopt(bqm, strategy, seed, num_reads, budget, target):
+    from combopt.adapters.dimod import bqm_to_objective
+    from combopt.solver import solve
+
+    # The BQM -> arrays conversion is part of the run, as it is inside dwave's samplers.
+    t_adapter = time.perf_counter()
+    objective, domain, _ = bqm_to_objective(bqm)
+    adapter = time.perf_counter() - t_adapter
+    params = {"strategy": strategy, "time_limit": budget, "target_energy": target}
+    # With a time limit and no iteration count, the engine anneals over the whole
+    # budget itself (beta follows the clock), as SA's sweeps are scaled to it here.
+    t0 = time.perf_counter()
+    res = solve(objective, domain, strategy=strategy, num_reads=num_reads, seed=seed,
+                time_limit=budget, target_energy=target)
+    wall = time.perf_counter() - t0 - res.timing["compile"] + adapter
+    return {
+        "energies": [float(e) for e in res.energies],
+        "wall_seconds": wall,
+        "evaluations": int(res.evaluations),
+        "trace": [[float(t), float(e)] for t, e in res.best_trace],
+        "timing": {**res.timing, "adapter": adapter},
+        "stopped_at_target": res.stop_reason == "target",
+        "params": params,
+    }
+
+
+def _training(bqm, seed, num_reads, budget, target):
+    from combopt.samplers import TrainingRouteSampler
+
+    t0 = time.perf_counter()
+    ss = TrainingRouteSampler().sample(bqm, num_reads=num_reads, seed=seed, strategy="tabu",
+                                       time_limit=budget, target_energy=target)
+    compile_s = ss.info["timing"]["compile_ns"] / 1e9
+    return {
+        "energies": [float(e) for e in ss.record.energy],
+        "wall_seconds": time.perf_counter() - t0 - compile_s,
+        "evaluations": int(ss.info["evaluations"]),
+        "stopped_at_target": ss.info["stop_reason"] == "target",
+        "params": {"strategy": "tabu", "time_limit": budget, "target_energy": target},
+    }
+
+
+def _sa(bqm, seed, num_reads, budget, sa_seconds):
+    from dwave.samplers import SimulatedAnnealingSampler
+
+    sweeps = max(1, round(SA_DEFAULT_SWEEPS * budget / sa_seconds))
+    t0 = time.perf_counter()
+    ss = SimulatedAnnealingSampler().sample(bqm, num_reads=num_reads, num_sweeps=sweeps, seed=seed)
+    wall = time.perf_counter() - t0
+    return {
+        "energies": [float(e) for e in ss.record.energy],
+        "wall_seconds": wall,
+        # One spin-update attempt per variable per sweep per read.
+        "evaluations": int(num_reads * sweeps * bqm.num_variables),
+        "params": {"num_sweeps": sweeps, "calibration_seconds": sa_seconds},
+    }
+
+
+def _tabu(bqm, seed, num_reads, budget, target):
+    from dwave.samplers import TabuSampler
+
+    timeout_ms = max(1, round(1000.0 * budget / num_reads))
+    t0 = time.perf_counter()
+    ss = TabuSampler().sample(bqm, num_reads=num_reads, seed=seed, timeout=timeout_ms,
+                              energy_threshold=target)
+    wall = time.perf_counter() - t0
+    return {
+        "energies": [float(e) for e in ss.record.energy],
+        "wall_seconds": wall,
+        "stopped_at_target": target is not None and float(ss.first.energy) <= target,
+        "params": {"timeout_ms": timeout_ms, "energy_threshold": target},
+    }
+
+
+def _batches(sampler, bqm, seed, num_reads, budget, **kwargs):
+    """Call ``sampler`` with ``num_reads`` reads and seeds ``seed+k`` until ``budget`` is spent."""
+    energies: list[float] = []
+    batches = 0
+    t0 = time.perf_counter()
+    while True:
+        ss = sampler.sample(bqm, num_reads=num_reads, seed=(seed + batches) % 2**32, **kwargs)
+        energies.extend(float(e) for e in ss.record.energy)
+        batches += 1
+        if time.perf_counter() - t0 >= budget:
+            break
+    return {"energies": energies, "wall_seconds": time.perf_counter() - t0,
+            "params": {"batches": batches, "reads_per_batch": num_reads}}
+
+
+def run_one(
+    sampler: str,
+    bqm: dimod.BinaryQuadraticModel,
+    *,
+    seed: int,
+    num_reads: int,
+    budget: float,
+    target_energy: float | None,
+    sa_seconds: float | None = None,
+) -> dict:
+    """Run one sampler once; return its raw outcome.
+
+    Parameters
+    ----------
+    sampler : str
+        One of :data:`SAMPLERS`.
+    bqm : dimod.BinaryQuadraticModel
+        Minimisation form.
+    seed : int
+        In ``0..2**32-1``.
+    num_reads : int
+    budget : float
+        Wall seconds for the run (all reads).
+    target_energy : float, optional
+        BQM energy of the best-known value; samplers that can stop there do.
+    sa_seconds : float, optional
+        SA's measured default-run time (required for ``"sa"``).
+
+    Returns
+    -------
+    dict
+        ``energies`` (one per read, at least ``num_reads``), ``wall_seconds``
+        (compile excluded), ``params`` and, when known, ``evaluations``,
+        ``trace`` (best-so-far ``[seconds, energy]``), ``timing``,
+        ``stopped_at_target``. ``{"skipped": reason}`` when the sampler does
+        not apply (``exact`` above 20 variables).
+
+    Examples
+    --------
+    >>> import dimod
+    >>> bqm = dimod.BQM({0: -1.0}, {(0, 1): 2.0}, 0.0, "BINARY")
+    >>> out = run_one("exact", bqm, seed=0, num_reads=1, budget=1.0, target_energy=-1.0)
+    >>> min(out["energies"])
+    -1.0
+    """
+    if sampler.startswith("combopt-") and sampler != "combopt-training":
+        _single_thread()
+        return _combopt(bqm, sampler.split("-", 1)[1], seed, num_reads, budget, target_energy)
+    if sampler == "combopt-training":
+        _single_thread()
+        return _training(bqm, seed, num_reads, budget, target_energy)
+    if sampler == "sa":
+        if not sa_seconds:
+            raise ValueError("the sa runner needs sa_seconds from calibrate_sa")
+        return _sa(bqm, seed, num_reads, budget, sa_seconds)
+    if sampler == "tabu":
+        return _tabu(bqm, seed, num_reads, budget, target_energy)
+    if sampler == "sd":
+        from dwave.samplers import SteepestDescentSolver
+
+        return _batches(SteepestDescentSolver(), bqm, seed, num_reads, budget)
+    if sampler == "random":
+        return _batches(dimod.RandomSampler(), bqm, seed, num_reads, budget)
+    if sampler == "exact":
+        if bqm.num_variables > EXACT_MAX_VARIABLES:
+            return {"skipped": f"exact needs n <= {EXACT_MAX_VARIABLES}, n = {bqm.num_variables}"}
+        t0 = time.perf_counter()
+        ss = dimod.ExactSolver().sample(bqm)
+        return {"energies": [float(ss.first.energy)], "wall_seconds": time.perf_counter() - t0,
+                "params": {}}
+    raise ValueError(f"unknown sampler {sampler!r}; expected one of {', '.join(SAMPLERS)}")
+
+
+def _single_thread() -> None:
+    """One Numba thread per run: runs are parallel across processes, not inside."""
+    import numba
+
+    numba.set_num_threads(1)
+
+
+def time_to_solution(success_rate: float, seconds: float, confidence: float = 0.99) -> float:
+    """Time to solution: ``seconds * ln(1 - confidence) / ln(1 - p)`` (``inf`` when p = 0).
+
+    Examples
+    --------
+    >>> round(time_to_solution(0.5, 2.0), 3)
+    13.288
+    >>> time_to_solution(1.0, 2.0), time_to_solution(0.0, 2.0)
+    (2.0, inf)
+    """
+    if success_rate <= 0:
+        return math.inf
+    if success_rate >= confidence:
+        return seconds
+    return seconds * math.log(1 - confidence) / math.log(1 - success_rate)

@@ -1,0 +1,325 @@
+"""Published instances by name: ``bqp250.3``, ``gka4d``, ``G14``.
+
+:func:`load` finds an instance in the data directory named by the environment
+variable ``COMBOPT_DATA`` (the layout of the project's shared data folder:
+``bqp/orlib/bqpN.txt``, ``bqp/gka/<name>.sparse``, ``gset/G<k>`` and a
+``best_known.csv`` in ``bqp/`` and ``gset/``). When the variable is unset, the
+small set embedded in the package (``combopt/data``: bqp50, bqp100, gka1a,
+gka1b, gka1c, gka4d, G11) is used, so examples run on a fresh machine.
+
+An :class:`Instance` carries its BQM in minimisation form and the sense of its
+published objective: OR-Library and G-set values are maxima (objective =
+``-energy``), GKA values are minima (objective = ``energy``).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import dimod
+
+from combopt.io import Loaded, read, read_gka, read_gset, read_orlib
+
+__all__ = ["Instance", "best_known_table", "data_dir", "expand", "from_file", "load", "names"]
+
+#: Environment variable naming the data directory.
+DATA_ENV = "COMBOPT_DATA"
+
+_EMBEDDED = Path(__file__).resolve().parent / "data"
+_ORLIB = re.compile(r"bqp(\d+)\.(\d+)\Z")
+_ORLIB_SET = re.compile(r"bqp(\d+)\Z")
+_GKA = re.compile(r"gka\d+[a-d]\Z")
+_GSET = re.compile(r"G(\d+)\Z")
+_GSET_RANGE = re.compile(r"G(\d+)-G?(\d+)\Z")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A QUBO/Ising instance with the sense and best-known value of its objective.
+
+    Attributes
+    ----------
+    name : str
+        ``bqp250.3``, ``gka4d``, ``G14``, or a file name.
+    bqm : dimod.BinaryQuadraticModel
+        Minimisation form: lower energy is better whatever the sense.
+    sense : {"max", "min"}
+        Sense of the published objective.
+    best_known : float or None
+        Published best-known (or optimal) objective value, in that sense.
+    source : str or None
+        The file it was read from.
+
+    Examples
+    --------
+    >>> inst = load("bqp50.1")
+    >>> inst.sense, inst.best_known, inst.bqm.num_variables
+    ('max', 2098.0, 50)
+    >>> inst.objective(-2098.0), inst.gap_percent(2077.02)
+    (2098.0, 1.0)
+    """
+
+    name: str
+    bqm: dimod.BinaryQuadraticModel
+    sense: str
+    best_known: float | None = None
+    source: str | None = None
+
+    def __post_init__(self):
+        if self.sense not in ("max", "min"):
+            raise ValueError(f"sense must be 'max' or 'min', got {self.sense!r}")
+
+    @property
+    def n(self) -> int:
+        """Number of variables."""
+        return self.bqm.num_variables
+
+    def objective(self, energy: float) -> float:
+        """The published objective of a BQM energy (``-energy`` for a maximum)."""
+        return -float(energy) if self.sense == "max" else float(energy)
+
+    def energy(self, objective: float) -> float:
+        """The BQM energy of a published objective value (inverse of :meth:`objective`)."""
+        return -float(objective) if self.sense == "max" else float(objective)
+
+    @property
+    def target_energy(self) -> float | None:
+        """BQM energy of the best-known value, or None when it is unknown."""
+        return None if self.best_known is None else self.energy(self.best_known)
+
+    def target_at_gap(self, gap_percent: float) -> float | None:
+        """BQM energy of the objective value ``gap_percent`` short of the best known.
+
+        ``target_at_gap(0)`` is :attr:`target_energy`; None when no best-known
+        value is recorded.
+
+        Examples
+        --------
+        >>> load("bqp50.1").target_at_gap(1.0)   # 1% below the maximum 2098
+        -2077.02
+        """
+        if self.best_known is None:
+            return None
+        if not gap_percent >= 0:
+            raise ValueError(f"gap_percent must be >= 0, got {gap_percent}")
+        slack = abs(self.best_known) * gap_percent / 100.0
+        value = self.best_known - slack if self.sense == "max" else self.best_known + slack
+        return self.energy(value)
+
+    def gap_percent(self, value: float) -> float | None:
+        """Gap of an objective value to the best known, in percent of ``|best_known|``.
+
+        Positive means worse than the best known whatever the sense; ``None``
+        when no best-known value is recorded (or it is 0).
+        """
+        if self.best_known is None or self.best_known == 0:
+            return None
+        worse = (self.best_known - value) if self.sense == "max" else (value - self.best_known)
+        return round(100.0 * worse / abs(self.best_known), 12)
+
+
+def data_dir() -> Path:
+    """The data directory: ``$COMBOPT_DATA`` if set, else the embedded set.
+
+    Raises
+    ------
+    OSError
+        If ``COMBOPT_DATA`` is set to something that is not a directory.
+    """
+    env = os.environ.get(DATA_ENV)
+    if not env:
+        return _EMBEDDED
+    path = Path(env)
+    if not path.is_dir():
+        raise OSError(f"{DATA_ENV}={env} is not a directory")
+    return path
+
+
+@functools.lru_cache(maxsize=8)
+def _best_known(root: str) -> dict[str, tuple[float, str]]:
+    table: dict[str, tuple[float, str]] = {}
+    for sub in ("bqp", "gset"):
+        path = Path(root) / sub / "best_known.csv"
+        if not path.is_file():
+            continue
+        with open(path, newline="") as fh:
+            for row in csv.DictReader(fh):
+                table[row["instance"]] = (float(row["best_known"]), row["sense"])
+    return table
+
+
+def best_known_table(root: str | os.PathLike | None = None) -> dict[str, tuple[float, str]]:
+    """``{name: (best_known, sense)}`` from the data directory's ``best_known.csv`` files."""
+    return dict(_best_known(str(root or data_dir())))
+
+
+@functools.lru_cache(maxsize=4)
+def _orlib_file(path: str, mtime: float) -> tuple[dimod.BinaryQuadraticModel, ...]:
+    # mtime in the key: an edited file is read again.
+    return tuple(read_orlib(path))
+
+
+def _locate(name: str, root: Path) -> tuple[str, Path, int | None]:
+    """``(format, file, index)`` of an instance name."""
+    if m := _ORLIB.match(name):
+        return "orlib", root / "bqp" / "orlib" / f"bqp{m.group(1)}.txt", int(m.group(2))
+    if _GKA.match(name):
+        return "gka", root / "bqp" / "gka" / f"{name}.sparse", None
+    if _GSET.match(name):
+        return "gset", root / "gset" / name, None
+    raise ValueError(
+        f"unknown instance name {name!r}: expected bqpN.K (e.g. bqp250.3), gkaXY (gka4d) or Gk (G14)"
+    )
+
+
+def load(name: str, *, vartype: dimod.typing.VartypeLike | None = None) -> Instance:
+    """Load a published instance by name from :func:`data_dir`.
+
+    Parameters
+    ----------
+    name : str
+        ``bqpN.K`` (OR-Library file ``bqpN.txt``, instance K of 10),
+        ``gka<k><set>`` (GKA/BiqMac) or ``G<k>`` (G-set, Max-Cut).
+    vartype : dimod vartype, optional
+        G-set only: encode the cut in SPIN (default) or BINARY variables.
+
+    Returns
+    -------
+    Instance
+
+    Raises
+    ------
+    ValueError
+        Unknown name or index; the file missing (the message says whether the
+        embedded set or ``COMBOPT_DATA`` was searched).
+
+    Examples
+    --------
+    >>> g = load("G11")
+    >>> g.sense, g.best_known, g.n
+    ('max', 564.0, 800)
+    """
+    root = data_dir()
+    fmt, path, index = _locate(name, root)
+    if not path.is_file():
+        where = f"{DATA_ENV}={root}" if root != _EMBEDDED else f"the embedded set ({DATA_ENV} unset)"
+        raise ValueError(f"instance {name!r} not found in {where}: no file {path}")
+    if fmt == "orlib":
+        bqms = _orlib_file(str(path), path.stat().st_mtime)
+        if not 1 <= index <= len(bqms):
+            raise ValueError(f"instance {name!r}: {path.name} holds instances 1..{len(bqms)}")
+        bqm = bqms[index - 1].copy()
+        sense = "max"
+    elif fmt == "gka":
+        bqm, sense = read_gka(path), "min"
+    else:
+        bqm, sense = read_gset(path, vartype=vartype or dimod.SPIN), "max"
+    best = _best_known(str(root)).get(name)
+    if best is not None and best[1] != sense:
+        raise ValueError(f"best_known.csv gives sense {best[1]} for {name}, expected {sense}")
+    return Instance(name, bqm, sense, None if best is None else best[0], str(path))
+
+
+def from_file(
+    path: str | os.PathLike,
+    format: str = "auto",
+    *,
+    index: int | None = None,
+    vartype: dimod.typing.VartypeLike | None = None,
+) -> Instance:
+    """Read an :class:`Instance` from a file (see :func:`combopt.io.read`).
+
+    ``FILE#K`` is accepted for an OR-Library file's K-th instance. When the
+    file lies in a data directory and its name matches a ``best_known.csv``
+    entry (``bqp250.txt`` instance 3 -> ``bqp250.3``, ``gka4d.sparse``,
+    ``G14``), the best-known value is attached.
+
+    Examples
+    --------
+    >>> from combopt.instances import data_dir
+    >>> inst = from_file(str(data_dir() / "bqp" / "orlib" / "bqp50.txt") + "#2")
+    >>> inst.name, inst.best_known
+    ('bqp50.2', 3702.0)
+    """
+    path = os.fspath(path)
+    if index is None and "#" in path and not os.path.exists(path):
+        path, _, k = path.rpartition("#")
+        if not k.isdigit():
+            raise ValueError(f"bad instance index {k!r} in FILE#K: expected a positive integer")
+        index = int(k)
+    loaded: Loaded = read(path, format, index=index, vartype=vartype)
+    base = os.path.basename(path)
+    stem = base.rsplit(".", 1)[0] if loaded.format in ("orlib", "gka") else base
+    name = f"{stem}.{loaded.index}" if loaded.format == "orlib" else stem
+    best = None
+    if loaded.format in ("orlib", "gka", "gset"):
+        # The data directory is two levels up for bqp files, one for G-set.
+        root = Path(path).resolve().parent.parent
+        root = root.parent if loaded.format != "gset" else root
+        entry = _best_known(str(root)).get(name)
+        if entry is not None and entry[1] == loaded.sense:
+            best = entry[0]
+    return Instance(name, loaded.bqm, loaded.sense, best, path)
+
+
+def names(set_name: str) -> list[str]:
+    """Names of the instances of a set present in :func:`data_dir`.
+
+    ``"bqp250"`` -> ``bqp250.1`` .. ``bqp250.10``; ``"gka"``, ``"gset"``,
+    ``"bqp"`` (every OR-Library instance).
+
+    Examples
+    --------
+    >>> names("bqp50")[:3]
+    ['bqp50.1', 'bqp50.2', 'bqp50.3']
+    """
+    root = data_dir()
+    if m := _ORLIB_SET.match(set_name):
+        path = root / "bqp" / "orlib" / f"bqp{m.group(1)}.txt"
+        if not path.is_file():
+            raise ValueError(f"no OR-Library file {path}")
+        count = len(_orlib_file(str(path), path.stat().st_mtime))
+        return [f"{set_name}.{k}" for k in range(1, count + 1)]
+    if set_name == "bqp":
+        files = sorted((root / "bqp" / "orlib").glob("bqp*.txt"), key=lambda p: int(p.stem[3:]))
+        return [name for p in files for name in names(p.stem)]
+    if set_name == "gka":
+        return sorted(p.stem for p in (root / "bqp" / "gka").glob("gka*.sparse"))
+    if set_name == "gset":
+        found = [p.name for p in (root / "gset").glob("G*") if _GSET.match(p.name)]
+        return sorted(found, key=lambda s: int(s[1:]))
+    raise ValueError(f"unknown instance set {set_name!r}: bqpN, bqp, gka or gset")
+
+
+def expand(spec: str) -> list[str]:
+    """Expand a comma-separated instance list into names, in order, without repeats.
+
+    Items: a name (``bqp250.3``, ``gka4d``, ``G14``), a set (``bqp250``,
+    ``bqp``, ``gka``, ``gset``) or a G-set range (``G1-G21``, ``G1-21``).
+
+    Examples
+    --------
+    >>> expand("bqp50.1,G1-G3,bqp50.1")
+    ['bqp50.1', 'G1', 'G2', 'G3']
+    """
+    out: list[str] = []
+    for item in (s.strip() for s in spec.split(",")):
+        if not item:
+            raise ValueError(f"empty item in instance list {spec!r}")
+        if m := _GSET_RANGE.match(item):
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if lo > hi:
+                raise ValueError(f"empty G-set range {item!r}")
+            got = [f"G{k}" for k in range(lo, hi + 1)]
+        elif _ORLIB_SET.match(item) or item in ("bqp", "gka", "gset"):
+            got = names(item)
+        else:
+            _locate(item, data_dir())  # validates the name
+            got = [item]
+        out.extend(g for g in got if g not in out)
+    return out

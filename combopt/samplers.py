@@ -1,0 +1,314 @@
+"""dimod samplers over :func:`combopt.solve` and over the network-training route.
+
+:class:`CombOptSampler` is a :class:`dimod.Sampler` and
+:class:`dimod.Initialized`: ``sample(bqm, ...)`` returns a SampleSet in the
+user's labels and vartype, with ``info`` holding
+
+* ``timing``: nanoseconds, as dwave-samplers report them
+  (``preprocessing_ns``, ``sampling_ns``, ``postprocessing_ns``, plus
+  ``compile_ns`` for Numba compilation, which the other three exclude);
+* ``trace``: the best-so-far ``(seconds, energy)`` pairs of the run, so time to
+  target can be read without rerunning;
+* ``seed`` (the one used, drawn when none was given), ``evaluations``,
+  ``strategy`` and ``stop_reason``.
+
+It also enforces what dimod's conformance suite leaves out: unknown keywords
+warn and are ignored, ``parameters`` lists exactly the accepted keywords,
+``seed`` must be an integer in ``0..2**32-1``, and ``num_reads`` rows come
+back even for a BQM without variables.
+
+:class:`TrainingRouteSampler` samples through
+:func:`combopt.training_route.solve_qubo_via_training` (reduce the QUBO to a
+least-squares training problem, relax, discretise, train with CoNNTrA).
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+
+import dimod
+import numpy as np
+
+from combopt._version import __version__
+from combopt.adapters.dimod import bqm_to_objective, empty_sampleset, result_to_sampleset
+from combopt.solver import solve
+from combopt.strategies import Annealing, Paper, Tabu
+
+__all__ = ["CombOptSampler", "TrainingRouteSampler"]
+
+#: Strategy names accepted as ``strategy=``.
+STRATEGIES = ("paper", "anneal", "tabu")
+_SEED_MAX = 2**32 - 1
+
+
+def _check_seed(seed) -> int:
+    """The seed to use: a given one checked, or one drawn in ``0..2**32-1``.
+
+    Drawing it here (not in the solver) keeps the recorded ``info["seed"]``
+    acceptable as ``seed=`` to replay the run.
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an integer in 0..2**32-1 or None, got {type(seed).__name__}")
+    if not 0 <= seed <= _SEED_MAX:
+        raise ValueError(f"seed must be in 0..2**32-1, got {seed}")
+    return int(seed)
+
+
+def _check_num_reads(num_reads) -> int | None:
+    if num_reads is None:
+        return None
+    if isinstance(num_reads, (bool, np.bool_)) or not isinstance(num_reads, numbers.Integral):
+        raise TypeError(f"num_reads must be a positive integer, got {type(num_reads).__name__}")
+    if num_reads < 1:
+        raise ValueError(f"num_reads must be a positive integer, got {num_reads}")
+    return int(num_reads)
+
+
+def _check_strategy(strategy):
+    if isinstance(strategy, (Paper, Annealing, Tabu)):
+        return strategy
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} or a strategy instance, got {strategy!r}")
+    return strategy
+
+
+def _ns(seconds: float) -> int:
+    return round(seconds * 1e9)
+
+
+class CombOptSampler(dimod.Sampler, dimod.Initialized):
+    """CoNNTrA coordinate search as a dimod sampler.
+
+    Examples
+    --------
+    >>> import dimod
+    >>> bqm = dimod.BQM({"a": -1.0, "b": 1.0}, {("a", "b"): -2.0}, 0.0, "SPIN")
+    >>> ss = CombOptSampler().sample(bqm, num_reads=3, seed=7, strategy="tabu")
+    >>> len(ss), float(ss.first.energy), sorted(ss.info["timing"])[:2]
+    (3, -2.0, ['compile_ns', 'postprocessing_ns'])
+    """
+
+    parameters = {
+        "num_reads": [],
+        "seed": [],
+        "initial_states": [],
+        "initial_states_generator": [],
+        "strategy": ["strategies"],
+        "time_limit": [],
+        "target_energy": [],
+        "max_iterations": [],
+        "max_stall": [],
+    }
+
+    properties = {
+        "strategies": STRATEGIES,
+        "category": "software",
+        "version": __version__,
+        "initial_states_generators": ("none", "tile", "random"),
+    }
+
+    def __init__(self):
+        # Per-instance copies: callers may mutate them without touching the class.
+        self.parameters = {k: list(v) for k, v in type(self).parameters.items()}
+        self.properties = dict(type(self).properties)
+
+    def sample(
+        self,
+        bqm: dimod.BinaryQuadraticModel,
+        num_reads: int | None = None,
+        seed: int | None = None,
+        initial_states=None,
+        initial_states_generator: str = "random",
+        strategy="tabu",
+        time_limit: float | None = None,
+        target_energy: float | None = None,
+        max_iterations: int | None = None,
+        max_stall: int | None = None,
+        **kwargs,
+    ) -> dimod.SampleSet:
+        """Sample from a binary quadratic model.
+
+        Parameters
+        ----------
+        bqm : dimod.BinaryQuadraticModel
+        num_reads : int, optional
+            Independent reads (rows of the SampleSet). Default 1, or the
+            number of ``initial_states``.
+        seed : int, optional
+            In ``0..2**32-1``; the same seed gives the same SampleSet (for runs
+            not stopped by ``time_limit``).
+        initial_states : samples-like, optional
+            Starting points; completed by ``initial_states_generator``
+            (``"random"``, ``"tile"`` or ``"none"``) when fewer than
+            ``num_reads`` are given.
+        strategy : {"paper", "anneal", "tabu"} or strategy instance
+        time_limit : float, optional
+            Seconds of search; the run stops there.
+        target_energy : float, optional
+            Stop as soon as a read reaches this BQM energy.
+        max_iterations, max_stall : int, optional
+            See :func:`combopt.solve`.
+        **kwargs
+            Unknown keywords raise ``SamplerUnknownArgWarning`` and are ignored.
+
+        Returns
+        -------
+        dimod.SampleSet
+            ``num_reads`` rows in read order, ``info`` as described in the
+            module docstring.
+        """
+        self.remove_unknown_kwargs(**kwargs)
+        t0 = time.perf_counter()
+        seed = _check_seed(seed)
+        num_reads = _check_num_reads(num_reads)
+        strategy = _check_strategy(strategy)
+        initial = None
+        if initial_states is not None:
+            parsed = self.parse_initial_states(
+                bqm,
+                initial_states=initial_states,
+                initial_states_generator=initial_states_generator,
+                num_reads=num_reads,
+                seed=seed,
+            )
+            num_reads = parsed.num_reads
+            states = parsed.initial_states
+            columns = [states.variables.index(v) for v in bqm.variables]
+            initial = np.asarray(states.record.sample[:, columns], dtype=np.float64)
+        elif initial_states_generator not in self.properties["initial_states_generators"]:
+            raise ValueError(f"unknown initial_states_generator {initial_states_generator!r}")
+        num_reads = num_reads or 1
+        if bqm.num_variables == 0:
+            timing = {"preprocessing_ns": _ns(time.perf_counter() - t0), "sampling_ns": 0,
+                      "postprocessing_ns": 0, "compile_ns": 0}
+            info = {"timing": timing, "trace": [], "seed": seed, "evaluations": 0,
+                    "strategy": getattr(strategy, "name", strategy), "stop_reason": "empty"}
+            return empty_sampleset(bqm, num_reads, info)
+        objective, domain, labels = bqm_to_objective(bqm)
+        lowered = time.perf_counter() - t0
+        result = solve(
+            objective,
+            domain,
+            strategy=strategy,
+            num_reads=num_reads,
+            seed=seed,
+            initial=initial,
+            time_limit=time_limit,
+            target_energy=target_energy,
+            max_iterations=max_iterations,
+            max_stall=max_stall,
+        )
+        t_post = time.perf_counter()
+        timing = {
+            "preprocessing_ns": _ns(lowered + result.timing["preprocess"]),
+            "sampling_ns": _ns(result.timing["solve"]),
+            "compile_ns": _ns(result.timing["compile"]),
+        }
+        info = {
+            "timing": timing,
+            "trace": [(float(s), float(e)) for s, e in result.best_trace],
+            "seed": int(result.seed),
+            "evaluations": int(result.evaluations),
+            "strategy": result.strategy,
+            "stop_reason": result.stop_reason,
+        }
+        sampleset = result_to_sampleset(result, labels, bqm.vartype, info)
+        timing["postprocessing_ns"] = _ns(result.timing["postprocess"] + time.perf_counter() - t_post)
+        return sampleset
+
+
+class TrainingRouteSampler(dimod.Sampler):
+    """QUBO by network training (reduce, relax, discretise, train) as a dimod sampler.
+
+    Every read starts from the discretised relaxation and differs by the
+    solver's random choices; see :mod:`combopt.training_route`.
+
+    Examples
+    --------
+    >>> import dimod
+    >>> bqm = dimod.BQM({0: -1.0, 1: -1.0}, {(0, 1): 2.0}, 0.0, "BINARY")
+    >>> ss = TrainingRouteSampler().sample(bqm, num_reads=2, seed=3, strategy="tabu")
+    >>> len(ss), float(ss.first.energy)
+    (2, -1.0)
+    """
+
+    parameters = {
+        "num_reads": [],
+        "seed": [],
+        "strategy": ["strategies"],
+        "time_limit": [],
+        "target_energy": [],
+        "max_iterations": [],
+    }
+
+    properties = {"strategies": STRATEGIES, "category": "software", "version": __version__}
+
+    def __init__(self):
+        self.parameters = {k: list(v) for k, v in type(self).parameters.items()}
+        self.properties = dict(type(self).properties)
+
+    def sample(
+        self,
+        bqm: dimod.BinaryQuadraticModel,
+        num_reads: int | None = None,
+        seed: int | None = None,
+        strategy="paper",
+        time_limit: float | None = None,
+        target_energy: float | None = None,
+        max_iterations: int | None = None,
+        **kwargs,
+    ) -> dimod.SampleSet:
+        """Sample through the training route; parameters as :class:`CombOptSampler`.
+
+        Returns
+        -------
+        dimod.SampleSet
+            ``num_reads`` rows; ``info`` has ``timing`` (ns: ``preprocessing_ns``
+            covers reduce + relax + discretise), ``seed``, ``evaluations``,
+            ``shift``, ``condition_number`` and ``stop_reason``.
+        """
+        # Imported here: the route pulls in scipy.optimize, which plain sampling does not need.
+        from combopt.training_route import qubo_from_bqm, solve_qubo_via_training
+
+        self.remove_unknown_kwargs(**kwargs)
+        seed = _check_seed(seed)
+        num_reads = _check_num_reads(num_reads) or 1
+        strategy = _check_strategy(strategy)
+        if bqm.num_variables == 0:
+            info = {"timing": {"preprocessing_ns": 0, "sampling_ns": 0, "postprocessing_ns": 0},
+                    "seed": seed, "evaluations": 0, "stop_reason": "empty"}
+            return empty_sampleset(bqm, num_reads, info)
+        qubo, labels = qubo_from_bqm(bqm)
+        res = solve_qubo_via_training(
+            qubo,
+            strategy=strategy,
+            num_reads=num_reads,
+            seed=seed,
+            time_limit=time_limit,
+            max_iterations=max_iterations,
+            target_energy=target_energy,
+        )
+        t = res.timing
+        pre = t["reduce"] + t["relax"] + t["discretize"]
+        info = {
+            "timing": {
+                "preprocessing_ns": _ns(pre),
+                "sampling_ns": _ns(t["solve"]),
+                "compile_ns": _ns(t["compile"]),
+                "postprocessing_ns": _ns(max(t["total"] - pre - t["solve"] - t["compile"], 0.0)),
+            },
+            "seed": res.seed,
+            "evaluations": res.evaluations,
+            "shift": res.shift,
+            "condition_number": res.condition_number,
+            "stop_reason": res.stop_reason,
+        }
+        return dimod.SampleSet.from_samples(
+            (np.asarray(res.samples, dtype=np.int8), labels),
+            vartype=bqm.vartype,
+            energy=np.asarray(res.energies, dtype=np.float64),
+            info=info,
+        )
