@@ -64,7 +64,7 @@ class Domain:
     (array([0., 1., 0., 1., 0., 1.]), array([0, 2, 4, 6]))
     """
 
-    __slots__ = ("_shared", "_per_variable")
+    __slots__ = ("_per_variable", "_shared")
 
     def __init__(self, values: Sequence[float] | np.ndarray):
         self._shared = _clean_values(values, "domain values")

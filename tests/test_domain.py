@@ -76,7 +76,7 @@ def test_discretize_is_the_nearest_value_lower_on_ties(w, omega):
 @given(st.lists(st.floats(-10, 10, allow_nan=False), min_size=1, max_size=40))
 def test_discretize_scaled_beats_the_max_rule(w):
     alpha_l2, q_l2 = discretize_scaled(w, [-1, 0, 1])
-    alpha_max, q_max = discretize_scaled(w, [-1, 0, 1], rule="max")
+    _, q_max = discretize_scaled(w, [-1, 0, 1], rule="max")
     w = np.asarray(w)
     assert alpha_l2 > 0
     assert set(np.round(q_l2 / alpha_l2, 9)).issubset({-1.0, 0.0, 1.0})

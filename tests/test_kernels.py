@@ -5,18 +5,17 @@ energy plus the deltas they report) must equal a recomputation from scratch,
 and the cached quantities must equal a fresh initialisation.
 """
 
+import naive
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from kernel_harness import coordinate_deltas, replay_moves
 
 from combopt import Domain
 from combopt.objectives import LeastSquaresObjective, QuadraticObjective
-
-import naive
-from kernel_harness import coordinate_deltas, replay_moves
 
 small_reals = st.floats(-8, 8, allow_nan=False, width=32)
 

@@ -202,6 +202,18 @@ def _anneal_read(problem, values, offsets, st, r, betas, sequential, target, max
     st.stall[r] = stall
 
 
+@njit(cache=True, inline="always")
+def _consider(d, i, k, move_delta, move_i, move_k, ties, rng):
+    """Keep move (i, k) if it beats the best so far; uniform choice among equal ones."""
+    if d < move_delta:
+        return rng, d, i, k, 1
+    ties += 1  # d == move_delta: reservoir sampling over the tied moves
+    rng, pick = next_below(rng, ties)
+    if pick == 0:
+        return rng, d, i, k, ties
+    return rng, move_delta, move_i, move_k, ties
+
+
 @njit(cache=True)
 def _tabu_restart(problem, values, offsets, st, r, perturb_count, rng):
     """Restart a stagnated tabu read from its best state, with random perturbations."""
@@ -250,25 +262,18 @@ def _tabu_read(
                 m = _domain_size(offsets, i)
                 evaluations += m - 1
                 is_tabu = tabu_until[i] > clock
+                if m == 2:  # binary fast path: the one candidate is the other value
+                    k = 1 - x[i]
+                    if out[k] <= move_delta and (not is_tabu or out[k] < aspiration):
+                        rng, move_delta, move_i, move_k, ties = _consider(
+                            out[k], i, k, move_delta, move_i, move_k, ties, rng
+                        )
+                    continue
                 for k in range(m):
-                    if k == x[i]:
-                        continue
-                    d = out[k]
-                    if d > move_delta:
-                        continue
-                    if is_tabu and not d < aspiration:
-                        continue
-                    if d < move_delta:
-                        move_delta = d
-                        move_i = i
-                        move_k = k
-                        ties = 1
-                    elif d == move_delta:  # reservoir sampling: uniform among equal moves
-                        ties += 1
-                        rng, pick = next_below(rng, ties)
-                        if pick == 0:
-                            move_i = i
-                            move_k = k
+                    if k != x[i] and out[k] <= move_delta and (not is_tabu or out[k] < aspiration):
+                        rng, move_delta, move_i, move_k, ties = _consider(
+                            out[k], i, k, move_delta, move_i, move_k, ties, rng
+                        )
             st.clock[r] = clock + 1
             if move_i < 0:
                 continue  # every move is tabu and none aspirates: let the tenure expire
