@@ -33,12 +33,10 @@ import numpy as np
 from combopt._version import __version__
 from combopt.adapters.dimod import bqm_to_objective, empty_sampleset, result_to_sampleset
 from combopt.solver import solve
-from combopt.strategies import Annealing, Paper, Tabu
+from combopt.strategies import STRATEGIES, resolve_strategy
 
 __all__ = ["CombOptSampler", "TrainingRouteSampler"]
 
-#: Strategy names accepted as ``strategy=``.
-STRATEGIES = ("paper", "anneal", "tabu")
 _SEED_MAX = 2**32 - 1
 
 
@@ -68,10 +66,8 @@ def _check_num_reads(num_reads) -> int | None:
 
 
 def _check_strategy(strategy):
-    if isinstance(strategy, (Paper, Annealing, Tabu)):
-        return strategy
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} or a strategy instance, got {strategy!r}")
+    """Refuse an unknown strategy at ``sample`` time, before any work (the engine's own check)."""
+    resolve_strategy(strategy)
     return strategy
 
 
@@ -104,7 +100,7 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
     }
 
     properties = {
-        "strategies": STRATEGIES,
+        "strategies": tuple(STRATEGIES),
         "category": "software",
         "version": __version__,
         "initial_states_generators": ("none", "tile", "random"),
@@ -244,7 +240,7 @@ class TrainingRouteSampler(dimod.Sampler):
         "max_iterations": [],
     }
 
-    properties = {"strategies": STRATEGIES, "category": "software", "version": __version__}
+    properties = {"strategies": tuple(STRATEGIES), "category": "software", "version": __version__}
 
     def __init__(self):
         self.parameters = {k: list(v) for k, v in type(self).parameters.items()}

@@ -231,6 +231,7 @@ class _Runner:
                 "schedule": strategy.schedule,
                 "num_sweeps": strategy.num_sweeps,
                 "order": strategy.order,
+                "rule": strategy.rule,
             }
         elif isinstance(strategy, Tabu):
             self.tabu = strategy.parameters(n)
@@ -268,7 +269,10 @@ class _Runner:
             else:
                 betas = self.betas[np.arange(start, start + n_iters) % self.betas.shape[0]]
             sequential = self.strategy.order == "sequential"
-            self.each_block(k.run_anneal, st, betas, sequential, self.target, self.max_stall, trace)
+            metropolis = self.strategy.rule == "metropolis"
+            self.each_block(
+                k.run_anneal, st, betas, sequential, metropolis, self.target, self.max_stall, trace
+            )
         else:
             tenure, restart, perturb = self.tabu if n_iters else (0, 0, 0)
             self.each_block(

@@ -46,7 +46,7 @@ class Paper:
 
 @dataclass(frozen=True)
 class Annealing:
-    """Heat-bath annealing over each coordinate's whole domain.
+    """Simulated annealing over each coordinate's whole domain (heat bath by default).
 
     Parameters
     ----------
@@ -65,6 +65,12 @@ class Annealing:
         as simulated annealing samplers do: memory-friendly and no random
         draw per step), or ``n`` picks uniformly at random (as the paper's
         Algorithm 2).
+    rule : {"heat-bath", "metropolis"}
+        ``"heat-bath"`` (default) draws the new value from the Boltzmann
+        distribution over the whole domain. ``"metropolis"`` proposes one other
+        value uniformly and accepts it with probability ``min(1, exp(-beta
+        delta))``: downhill and level moves cost no random draw, which is what
+        makes simulated-annealing samplers fast on plateau-rich problems.
     num_sweeps : int
         Length of one annealing cycle, in iterations. A run longer than one
         cycle (``max_iterations > num_sweeps``) re-heats and anneals again from
@@ -78,10 +84,13 @@ class Annealing:
     schedule: str = "geometric"
     num_sweeps: int = 1000
     order: str = "sequential"
+    rule: str = "heat-bath"
     name = "anneal"
 
     def __post_init__(self):
         _positive_int("num_sweeps", self.num_sweeps)
+        if self.rule not in ("heat-bath", "metropolis"):
+            raise ValueError(f"rule must be 'heat-bath' or 'metropolis', got {self.rule!r}")
         if self.order not in ("sequential", "random"):
             raise ValueError(f"order must be 'sequential' or 'random', got {self.order!r}")
         if self.schedule not in ("geometric", "linear"):
@@ -148,11 +157,17 @@ class Tabu:
         return tenure, restart, max(1, int(round(self.perturbation * n))) if self.perturbation else 0
 
 
-STRATEGIES = {"paper": Paper, "anneal": Annealing, "tabu": Tabu}
+#: The strategies by name; ``"metropolis"`` is annealing with the Metropolis rule.
+STRATEGIES = {
+    "paper": Paper,
+    "anneal": Annealing,
+    "metropolis": lambda: Annealing(rule="metropolis"),
+    "tabu": Tabu,
+}
 
 
 def resolve_strategy(strategy) -> Paper | Annealing | Tabu:
-    """A strategy instance from a name or an instance."""
+    """A strategy instance from a name (a key of :data:`STRATEGIES`) or an instance."""
     if isinstance(strategy, (Paper, Annealing, Tabu)):
         return strategy
     if isinstance(strategy, str) and strategy in STRATEGIES:

@@ -154,7 +154,7 @@ def test_run_one_rejects_unknown_samplers():
 
 def test_cli_parsers():
     assert parse_seeds("3,1-2,3") == [3, 1, 2]
-    assert parse_samplers("combopt,sa") == ["combopt-paper", "combopt-anneal", "combopt-tabu",
+    assert parse_samplers("combopt,sa") == ["combopt-paper", "combopt-anneal", "combopt-metropolis", "combopt-tabu",
                                             "combopt-training", "sa"]
     with pytest.raises(ValueError, match="bad seed"):
         parse_seeds("5-2")

@@ -11,7 +11,7 @@ import combopt.solver
 from combopt import Annealing, Domain, Paper, Tabu, discretize, solve
 from combopt.objectives import CallableObjective, LeastSquaresObjective, QuadraticObjective
 
-STRATEGIES = ["paper", "anneal", "tabu"]
+STRATEGIES = ["paper", "anneal", "metropolis", "tabu"]
 DOMAINS = {
     "binary": [0.0, 1.0],
     "spin": [-1.0, 1.0],
@@ -47,7 +47,7 @@ def test_every_strategy_returns_a_local_optimum(strategy, domain_name, seed):
     assert np.array_equal(result.x, result.samples[np.argmin(result.energies)])
 
 
-@pytest.mark.parametrize("strategy", ["anneal", "tabu"])
+@pytest.mark.parametrize("strategy", ["anneal", "metropolis", "tabu"])
 def test_stronger_strategies_find_the_optimum_of_small_problems(strategy):
     for seed in range(5):
         Q, c = _random_problem(12, seed)

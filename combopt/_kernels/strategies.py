@@ -114,6 +114,27 @@ def _heat_bath_choice(out, m, current, beta, rng):
 
 
 @njit(cache=True, inline="always")
+def _metropolis_choice(out, m, current, beta, rng):
+    """Propose one other value uniformly; accept it with probability ``min(1, exp(-beta * delta))``."""
+    if beta == np.inf:
+        return rng, _paper_choice(out, m, current)
+    if m == 1:
+        return rng, current
+    if m == 2:
+        proposal = 1 - current
+    else:
+        rng, j = next_below(rng, m - 1)
+        proposal = j if j < current else j + 1
+    z = beta * out[proposal]
+    if z <= 0.0:  # downhill or level: always accepted, no random draw needed
+        return rng, proposal
+    if z >= _EXP_CUT:
+        return rng, current
+    rng, u = next_float(rng)
+    return rng, proposal if u < np.exp(-z) else current
+
+
+@njit(cache=True, inline="always")
 def _save_best(st, r):
     st.best_idx[r, :] = st.x_idx[r, :]
     st.pending[r] = 0
@@ -156,7 +177,9 @@ def _paper_read(problem, values, offsets, st, r, n_iters, target, max_stall, tra
 
 
 @njit(cache=True)
-def _anneal_read(problem, values, offsets, st, r, betas, sequential, target, max_stall, trace, out):
+def _anneal_read(
+    problem, values, offsets, st, r, betas, sequential, metropolis, target, max_stall, trace, out
+):
     x = st.x_idx[r]
     cache = st.cache[r]
     n = x.shape[0]
@@ -177,7 +200,10 @@ def _anneal_read(problem, values, offsets, st, r, betas, sequential, target, max
             obj_deltas(problem, values, offsets, x, cache, i, out)
             m = _domain_size(offsets, i)
             evaluations += m - 1
-            rng, choice = _heat_bath_choice(out, m, x[i], beta, rng)
+            if metropolis:
+                rng, choice = _metropolis_choice(out, m, x[i], beta, rng)
+            else:
+                rng, choice = _heat_bath_choice(out, m, x[i], beta, rng)
             if choice != x[i]:
                 energy += out[choice]
                 obj_apply(problem, values, offsets, x, cache, i, choice)
@@ -216,20 +242,27 @@ def _consider(d, i, k, move_delta, move_i, move_k, ties, rng):
 
 @njit(cache=True)
 def _tabu_restart(problem, values, offsets, st, r, perturb_count, rng):
-    """Restart a stagnated tabu read from its best state, with random perturbations."""
+    """Restart a stagnated tabu read from its best state, with random perturbations.
+
+    The perturbations are protocol moves (``obj_apply``), so an objective that
+    keeps its assignment feasible (a permutation's swap) stays feasible.
+    """
     if st.pending[r] != 0:
         _save_best(st, r)
     x = st.x_idx[r]
+    cache = st.cache[r]
     x[:] = st.best_idx[r]
+    obj_init(problem, values, offsets, x, cache)
     n = x.shape[0]
     for _ in range(perturb_count):
         rng, i = next_below(rng, n)
         rng, k = next_below(rng, _domain_size(offsets, i))
-        x[i] = k
+        if k != x[i]:
+            obj_apply(problem, values, offsets, x, cache, i, k)
     st.tabu_until[r, :] = 0
     st.moves_since_best[r] = 0
     # A fresh evaluation also clears any rounding drift of the incremental energy.
-    return rng, obj_init(problem, values, offsets, x, st.cache[r])
+    return rng, obj_init(problem, values, offsets, x, cache)
 
 
 @njit(cache=True)
@@ -314,16 +347,21 @@ def run_paper(problem, values, offsets, st, lo, hi, n_iters, target, max_stall, 
 
 
 @njit(cache=True, nogil=True)
-def run_anneal(problem, values, offsets, st, lo, hi, betas, sequential, target, max_stall, trace):
-    """Heat-bath annealing on reads ``lo..hi-1``, one iteration per entry of ``betas``.
+def run_anneal(
+    problem, values, offsets, st, lo, hi, betas, sequential, metropolis, target, max_stall, trace
+):
+    """Annealing on reads ``lo..hi-1``, one iteration per entry of ``betas``.
 
     ``sequential`` visits the coordinates in order in every sweep; otherwise
-    each step picks a coordinate uniformly at random.
+    each step picks a coordinate uniformly at random. ``metropolis`` uses the
+    Metropolis rule instead of the heat bath.
     """
     width = np.max(offsets[1:] - offsets[:-1])
     for r in range(lo, hi):
         out = np.empty(width, dtype=np.float64)
-        _anneal_read(problem, values, offsets, st, r, betas, sequential, target, max_stall, trace, out)
+        _anneal_read(
+            problem, values, offsets, st, r, betas, sequential, metropolis, target, max_stall, trace, out
+        )
 
 
 @njit(cache=True, nogil=True)

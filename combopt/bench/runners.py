@@ -9,6 +9,7 @@ sampler                how the budget is applied
 ``combopt-paper``      ``combopt.solve(time_limit=T, target_energy=best)``
 ``combopt-anneal``     same, heat-bath annealing; one annealing cycle spans
                        the budget (the engine schedules beta by the clock)
+``combopt-metropolis`` same, annealing with the Metropolis rule
 ``combopt-tabu``       same, tabu search
 ``combopt-training``   the network-training route, ``time_limit=T``
 ``sa``                 dwave ``SimulatedAnnealingSampler``: ``num_sweeps``
@@ -49,6 +50,7 @@ __all__ = ["SAMPLERS", "calibrate_sa", "machine", "run_one", "time_to_solution",
 SAMPLERS = (
     "combopt-paper",
     "combopt-anneal",
+    "combopt-metropolis",
     "combopt-tabu",
     "combopt-training",
     "sa",

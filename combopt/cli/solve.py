@@ -29,8 +29,7 @@ from combopt.adapters.dimod import bqm_to_objective
 from combopt.instances import Instance, from_file, load
 from combopt.io import FORMATS
 from combopt.solver import solve
-
-STRATEGIES = ("paper", "anneal", "tabu")
+from combopt.strategies import STRATEGIES
 
 
 def _positive_int(text: str) -> int:
@@ -76,7 +75,7 @@ def register(subparsers) -> None:
                    help="instance K (1-based) of an OR-Library file")
     p.add_argument("--vartype", choices=("SPIN", "BINARY"),
                    help="vartype of a COO file without header; cut encoding for G-set")
-    p.add_argument("--strategy", default="tabu", choices=STRATEGIES)
+    p.add_argument("--strategy", default="tabu", choices=tuple(STRATEGIES))
     p.add_argument("--num-reads", type=_positive_int, default=1, metavar="R")
     p.add_argument("--time-limit", type=_seconds, metavar="SEC",
                    help="seconds of search (compile time excluded)")

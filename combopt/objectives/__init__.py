@@ -13,4 +13,4 @@ from combopt.objectives.nn import DenseNetObjective
 from combopt.objectives.permutation import TourObjective
 from combopt.objectives.quadratic import QuadraticObjective
 
-__all__ = ["Objective", "QuadraticObjective", "LeastSquaresObjective", "CallableObjective", "TourObjective", "DenseNetObjective"]
+__all__ = ["CallableObjective", "DenseNetObjective", "LeastSquaresObjective", "Objective", "QuadraticObjective", "TourObjective"]

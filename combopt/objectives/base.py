@@ -56,7 +56,7 @@ class Objective(abc.ABC):
 
         Unconstrained objectives accept every point of the domain.
         """
-        return None
+        return
 
     def _energies(self, x) -> np.ndarray:
         """``energy`` of a batch as a 1-D float64 array."""
