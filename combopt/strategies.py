@@ -85,7 +85,11 @@ class Annealing:
     num_sweeps: int = 1000
     order: str = "sequential"
     rule: str = "heat-bath"
-    name = "anneal"
+
+    @property
+    def name(self) -> str:
+        """``"anneal"`` (heat bath) or ``"metropolis"``, as :data:`STRATEGIES` names them."""
+        return "metropolis" if self.rule == "metropolis" else "anneal"
 
     def __post_init__(self):
         _positive_int("num_sweeps", self.num_sweeps)

@@ -16,7 +16,6 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -26,40 +25,11 @@ import dimod
 
 from combopt._version import __version__
 from combopt.adapters.dimod import bqm_to_objective
+from combopt.cli._argtypes import integer, positive_real
 from combopt.instances import Instance, from_file, load
 from combopt.io import FORMATS
 from combopt.solver import solve
 from combopt.strategies import STRATEGIES
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
 
 
 def register(subparsers) -> None:
@@ -71,16 +41,16 @@ def register(subparsers) -> None:
     )
     p.add_argument("source", metavar="SOURCE", help="instance name, FILE or FILE#K")
     p.add_argument("--format", default="auto", choices=("auto",) + FORMATS)
-    p.add_argument("--index", type=_positive_int, metavar="K",
+    p.add_argument("--index", type=integer(1), metavar="K",
                    help="instance K (1-based) of an OR-Library file")
     p.add_argument("--vartype", choices=("SPIN", "BINARY"),
                    help="vartype of a COO file without header; cut encoding for G-set")
     p.add_argument("--strategy", default="tabu", choices=tuple(STRATEGIES))
-    p.add_argument("--num-reads", type=_positive_int, default=1, metavar="R")
-    p.add_argument("--time-limit", type=_seconds, metavar="SEC",
+    p.add_argument("--num-reads", type=integer(1), default=1, metavar="R")
+    p.add_argument("--time-limit", type=positive_real, metavar="SEC",
                    help="seconds of search (compile time excluded)")
-    p.add_argument("--max-iterations", type=_positive_int, metavar="T")
-    p.add_argument("--seed", type=_seed, metavar="K")
+    p.add_argument("--max-iterations", type=integer(1), metavar="T")
+    p.add_argument("--seed", type=integer(0), metavar="K")
     p.add_argument("--json", action="store_true", help="print one JSON record")
     p.add_argument("--sample", action="store_true", help="include the best assignment")
     p.set_defaults(handler=run)

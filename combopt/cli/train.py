@@ -20,6 +20,7 @@ import argparse
 import json
 import re
 
+from combopt.cli._argtypes import integer
 from combopt.nn.tasks import TASKS, format_comparison, run_task
 
 
@@ -31,16 +32,6 @@ def _domain(text: str) -> tuple[float, ...]:
     if len(set(values)) < 2:
         raise argparse.ArgumentTypeError(f"the domain needs at least two distinct values, got {text!r}")
     return values
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def register(subparsers) -> None:
@@ -55,12 +46,12 @@ def register(subparsers) -> None:
     p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+(,-?[\d.]+)+$")
     p.add_argument("task", choices=sorted(TASKS), metavar="TASK", help=f"one of {', '.join(TASKS)}")
     p.add_argument("--domain", type=_domain, default=(-1.0, 0.0, 1.0), help="the finite set omega (default -1,0,1)")
-    p.add_argument("--seed", type=_count, default=0, help="seed of the split, pretraining and search (default 0)")
+    p.add_argument("--seed", type=integer(0), default=0, help="seed of the split, pretraining and search (default 0)")
     p.add_argument("--loss", choices=("cross_entropy", "squared"), default="cross_entropy", help="error function")
-    p.add_argument("--iterations", type=_count, default=None, help="CoNNTrA iterations (n coordinate steps each)")
-    p.add_argument("--segments", type=_count, default=None, help="points of the error curve")
-    p.add_argument("--n-train", type=_count, default=None, help="MNIST: use the first N training images")
-    p.add_argument("--n-val", type=_count, default=None, help="MNIST: use the first N t10k images")
+    p.add_argument("--iterations", type=integer(0), default=None, help="CoNNTrA iterations (n coordinate steps each)")
+    p.add_argument("--segments", type=integer(0), default=None, help="points of the error curve")
+    p.add_argument("--n-train", type=integer(0), default=None, help="MNIST: use the first N training images")
+    p.add_argument("--n-val", type=integer(0), default=None, help="MNIST: use the first N t10k images")
     p.add_argument(
         "--refit-scales", action="store_true",
         help="re-fit the output layer's scales between segments (beyond the paper)",

@@ -18,10 +18,9 @@ from __future__ import annotations
 import json
 import math
 
+from combopt.strategies import STRATEGIES
 from combopt.tsp.plot import save_tour_plot
 from combopt.tsp.solve import ENCODINGS, solve_tsp
-
-STRATEGIES = ("paper", "anneal", "tabu")
 
 
 def _number(option: str, kind, text: str, *, minimum: float, strict: bool):
@@ -46,7 +45,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("source", metavar="SOURCE", help="TSPLIB .tsp file, matrix file or TSPLIB name")
     p.add_argument("--encoding", default="permutation", choices=ENCODINGS)
-    p.add_argument("--strategy", choices=STRATEGIES,
+    p.add_argument("--strategy", choices=tuple(STRATEGIES),
                    help="default: anneal (permutation), tabu (qubo)")
     p.add_argument("--time-limit", type=str, default="5", metavar="SEC",
                    help="seconds of engine search (default 5)")
