@@ -27,17 +27,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import platform
 import statistics
 import sys
 import time
 
-import numba
-import numpy as np
-import scipy
-
 import combopt
-from combopt import Domain, solve
+from combopt import Domain, provenance, solve
 from combopt.instances import load, names
 from combopt.objectives import QuadraticObjective
 from combopt.training_route import qubo_from_bqm, solve_qubo_via_training
@@ -72,8 +67,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     compile_seconds = combopt.warmup()
-    versions = {"combopt": combopt.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
-                "numba": numba.__version__, "python": platform.python_version()}
+    versions = provenance.versions()
     print(f"# compile/cache load {compile_seconds:.2f} s (excluded below); {versions}")
     print(f"# reads={args.num_reads} iterations/read={args.max_iterations} seed={args.seed}")
     header = (f"{'set':8} {'strategy':8} {'method':9} {'optimum':>7} {'med gap%':>9} "

@@ -19,16 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
 
-import combopt
+from combopt import provenance
 from combopt.tsp import load_instance, solve_tsp
 from combopt.tsp.sources import tsplib_names
 
@@ -66,8 +64,7 @@ def main(argv=None) -> int:
         return 2
     names = args.instances or tsplib_names(max_n=args.max_n)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"combopt": combopt.__version__, "numpy": np.__version__, "numba": numba.__version__,
-            "python": platform.python_version(), "cpus": os.cpu_count()}
+    meta = {**provenance.versions(), "cpus": os.cpu_count()}
     # Compile (or load) the kernels once so no run pays it inside its budget.
     solve_tsp(load_instance(names[0]), strategy=args.strategy, time_limit=0.2,
               num_reads=args.num_reads, seed=0, refine=True)

@@ -26,18 +26,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import dimod
-import numba
-import numpy as np
 from dwave.samplers import SimulatedAnnealingSampler, TabuSampler
 
-import combopt
+from combopt import provenance
 from combopt.tsp import build_qubo, decode_sampleset, load_instance, solve_tsp
 from combopt.tsp.sources import best_known, tsplib_names
 
@@ -83,8 +80,7 @@ def main(argv=None) -> int:
         return 2
     names = args.instances or tsplib_names(max_n=args.max_n)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"combopt": combopt.__version__, "numpy": np.__version__, "numba": numba.__version__,
-            "dimod": dimod.__version__, "python": platform.python_version()}
+    meta = provenance.versions()
     # Compile (or load) the kernels once so no run pays it inside its budget.
     solve_tsp(load_instance(names[0]), "qubo", args.strategy, max_iterations=1, num_reads=1,
               seed=0)

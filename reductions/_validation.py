@@ -71,6 +71,18 @@ def check_variables(variables: str) -> str:
     return variables
 
 
+def training_set(X, Y, offset) -> tuple[np.ndarray, np.ndarray, float]:
+    """Check a training set: X (N, d) with N, d >= 1; Y (N,) or (N, k); a finite offset."""
+    X = as_real_array(X, "X", 2)
+    n_rows, d = X.shape
+    if n_rows == 0 or d == 0:
+        raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
+    Y = as_real_array(Y, "Y", (1, 2))
+    if Y.shape[0] != n_rows:
+        raise ValueError(f"Y must have {n_rows} rows like X, got shape {Y.shape}")
+    return X, Y, as_scalar(offset, "offset")
+
+
 def as_points(z, n: int, name: str = "z") -> tuple[np.ndarray, bool]:
     """Return points as a ``(k, n)`` float array and whether a single point was given."""
     arr = as_real_array(z, name, (1, 2))

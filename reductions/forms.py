@@ -31,6 +31,7 @@ from reductions._validation import (
     as_square,
     as_vector,
     check_variables,
+    training_set,
 )
 
 __all__ = ["QUBO", "as_qubo", "qubo_energy", "to_binary", "to_spin", "training_loss"]
@@ -169,14 +170,8 @@ def training_loss(X, Y, w, offset: float = 0.0) -> float | np.ndarray:
     >>> training_loss([[1.0, 0.0], [0.0, 1.0]], [1.0, 0.0], [1, 1])
     0.5
     """
-    X = as_real_array(X, "X", 2)
+    X, Y, offset = training_set(X, Y, offset)
     n_rows, d = X.shape
-    if n_rows == 0 or d == 0:
-        raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
-    Y = as_real_array(Y, "Y", (1, 2))
-    if Y.shape[0] != n_rows:
-        raise ValueError(f"Y must have {n_rows} rows like X, got shape {Y.shape}")
-    offset = as_scalar(offset, "offset")
     W = as_real_array(w, "w", (1, 2, 3))
     if Y.ndim == 1:
         single = W.ndim == 1

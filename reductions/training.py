@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reductions._validation import as_real_array, as_scalar
+from reductions._validation import as_scalar, training_set
 from reductions.encoding import WeightEncoding, weight_encoding
 from reductions.forms import QUBO, training_loss
 
@@ -127,14 +127,8 @@ def training_to_qubo(
     >>> bool(np.isclose(q.energy(z), training_loss(X, Y, [1.0, -1.0])))
     True
     """
-    X = as_real_array(X, "X", 2)
+    X, Y, offset = training_set(X, Y, offset)
     n_rows, d = X.shape
-    if n_rows == 0 or d == 0:
-        raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
-    Y = as_real_array(Y, "Y", (1, 2))
-    if Y.shape[0] != n_rows:
-        raise ValueError(f"Y must have {n_rows} rows like X, got shape {Y.shape}")
-    offset = as_scalar(offset, "offset")
     n_outputs = None if Y.ndim == 1 else Y.shape[1]
     Y2 = Y.reshape(n_rows, -1)
     k = Y2.shape[1]

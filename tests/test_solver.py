@@ -112,7 +112,7 @@ def test_same_seed_same_result_and_reads_do_not_depend_on_their_number(strategy)
 def test_results_do_not_depend_on_the_thread_count_or_the_chunking(strategy, monkeypatch):
     Q, c = _random_problem(25, 10)
     objective = QuadraticObjective(Q, c)
-    kwargs = dict(strategy=strategy, num_reads=3, seed=7, max_iterations=40)
+    kwargs = {"strategy": strategy, "num_reads": 3, "seed": 7, "max_iterations": 40}
     reference = solve(objective, Domain.ternary(), **kwargs)
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
@@ -133,7 +133,7 @@ def test_callable_objective_runs_the_same_search(strategy):
     Q, c = _random_problem(6, 2, integer=True)
     compiled = QuadraticObjective(Q, c)
     slow = CallableObjective(lambda x: float(x @ Q @ x + c @ x), 6)
-    kwargs = dict(strategy=strategy, num_reads=2, seed=3, max_iterations=4)
+    kwargs = {"strategy": strategy, "num_reads": 2, "seed": 3, "max_iterations": 4}
     a = solve(compiled, Domain.ternary(), **kwargs)
     b = solve(slow, Domain.ternary(), **kwargs)
     assert np.array_equal(a.samples, b.samples)
@@ -197,18 +197,18 @@ def test_result_is_immutable():
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(num_reads=0), ValueError, "num_reads must be positive"),
-        (dict(num_reads=True), TypeError, "num_reads must be an integer"),
-        (dict(time_limit=-1.0), ValueError, "time_limit must be >= 0"),
-        (dict(time_limit=float("nan")), ValueError, "time_limit must be finite"),
-        (dict(seed=-1), ValueError, "seed"),
-        (dict(seed=1.5), TypeError, "seed"),
-        (dict(strategy="greedy"), ValueError, "strategy must be one of"),
-        (dict(initial=[0.0, 0.5, 1.0]), ValueError, "not in its variable's domain"),
-        (dict(initial=[0.0, 1.0]), ValueError, "initial states must have shape"),
-        (dict(initial=[0, 1, 0], pretrained=[0, 1, 0]), ValueError, "either initial or pretrained"),
-        (dict(max_iterations=-3), ValueError, "max_iterations must be non-negative"),
-        (dict(target_energy=float("inf")), ValueError, "target_energy must be finite"),
+        ({"num_reads": 0}, ValueError, "num_reads must be positive"),
+        ({"num_reads": True}, TypeError, "num_reads must be an integer"),
+        ({"time_limit": -1.0}, ValueError, "time_limit must be >= 0"),
+        ({"time_limit": float("nan")}, ValueError, "time_limit must be finite"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"seed": 1.5}, TypeError, "seed"),
+        ({"strategy": "greedy"}, ValueError, "strategy must be one of"),
+        ({"initial": [0.0, 0.5, 1.0]}, ValueError, "not in its variable's domain"),
+        ({"initial": [0.0, 1.0]}, ValueError, "initial states must have shape"),
+        ({"initial": [0, 1, 0], "pretrained": [0, 1, 0]}, ValueError, "either initial or pretrained"),
+        ({"max_iterations": -3}, ValueError, "max_iterations must be non-negative"),
+        ({"target_energy": float("inf")}, ValueError, "target_energy must be finite"),
     ],
 )
 def test_bad_arguments_are_refused(kwargs, error, message):

@@ -306,6 +306,30 @@ def _locate(p, i):
 _LOG_BATCH = 16
 
 
+@njit(cache=True, inline="always")
+def _touched_count(p, layer, j):
+    """How many samples weight ``(layer, j)`` can reach: its pixel's nonzeros, or all."""
+    if layer == 0 and j >= 0:
+        return p.xindptr[j + 1] - p.xindptr[j]
+    return p.n_samples
+
+
+@njit(cache=True, inline="always")
+def _touched(p, cache, layer, j, t):
+    """``(sample, input value)`` of the ``t``-th sample weight ``(layer, j)`` reaches.
+
+    A first-layer weight reads the sparse input column of pixel ``j``; a bias
+    (``j < 0``) has input 1; a deeper weight reads the cached activation ``j``
+    of the layer below.
+    """
+    if layer == 0 and j >= 0:
+        pos = p.xindptr[j] + t
+        return np.int64(p.xindices[pos]), p.xdata[pos]
+    if j < 0:
+        return np.int64(t), 1.0
+    return np.int64(t), cache[p.h_off[layer - 1] + t * p.sizes[layer] + j]
+
+
 @njit(cache=True)
 def _output_ce_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf, bufa, bufb):
     """Cross-entropy deltas of an output-layer weight, summed (not yet averaged) into ``out``.
@@ -318,7 +342,6 @@ def _output_ce_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf,
     them cannot overflow), and an evenly spaced domain (``alpha * omega``)
     needs one ``exp`` per sample for all its values.
     """
-    ns = p.n_samples
     c = p.sizes[layer + 1]
     v_cur = values[lo + cur]
     step = values[lo + 1] - values[lo]
@@ -331,19 +354,8 @@ def _output_ce_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf,
     prod_s = 1.0
     log_s = 0.0
     pending = 0
-    if layer == 0 and j >= 0:
-        count = p.xindptr[j + 1] - p.xindptr[j]
-    else:
-        count = ns
-    in_w = p.sizes[layer]
-    for t in range(count):
-        if layer == 0 and j >= 0:
-            pos = p.xindptr[j] + t
-            n = p.xindices[pos]
-            h = p.xdata[pos]
-        else:
-            n = t
-            h = 1.0 if j < 0 else cache[p.h_off[layer - 1] + n * in_w + j]
+    for t in range(_touched_count(p, layer, j)):
+        n, h = _touched(p, cache, layer, j, t)
         if h == 0.0:
             continue
         rec = _record(p, n)
@@ -394,22 +406,10 @@ def _output_ce_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf,
 @njit(cache=True)
 def _generic_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf, bufa, bufb):
     """Summed loss changes of every value, one trial evaluation per sample and value."""
-    ns = p.n_samples
     c = p.sizes[p.sizes.shape[0] - 1]
     v_cur = values[lo + cur]
-    if layer == 0 and j >= 0:
-        count = p.xindptr[j + 1] - p.xindptr[j]
-    else:
-        count = ns
-    in_w = p.sizes[layer]
-    for t in range(count):
-        if layer == 0 and j >= 0:
-            pos = p.xindptr[j] + t
-            n = p.xindices[pos]
-            h = p.xdata[pos]
-        else:
-            n = t
-            h = 1.0 if j < 0 else cache[p.h_off[layer - 1] + n * in_w + j]
+    for t in range(_touched_count(p, layer, j)):
+        n, h = _touched(p, cache, layer, j, t)
         if h == 0.0:
             continue
         base_loss = cache[_record(p, n) + c + 3]
@@ -494,17 +494,11 @@ def dense_apply(p, values, offsets, x_idx, cache, i, k):
     if d == 0.0:
         return
     layer, j, u = _locate(p, i)
-    ns = p.n_samples
-    in_w = p.sizes[layer]
     total = 0.0
-    if layer == 0 and j >= 0:
-        for pos in range(p.xindptr[j], p.xindptr[j + 1]):
-            total += _propagate_sample(p, cache, layer, u, p.xindices[pos], d * p.xdata[pos])
-    else:
-        for n in range(ns):
-            h = 1.0 if j < 0 else cache[p.h_off[layer - 1] + n * in_w + j]
-            if h != 0.0:
-                total += _propagate_sample(p, cache, layer, u, n, d * h)
+    for t in range(_touched_count(p, layer, j)):
+        n, h = _touched(p, cache, layer, j, t)
+        if h != 0.0:
+            total += _propagate_sample(p, cache, layer, u, n, d * h)
     cache[0] += total
 
 

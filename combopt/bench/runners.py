@@ -32,20 +32,12 @@ dwave samplers.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import math
-import os
-import platform
 import time
-from pathlib import Path
 
 import dimod
-import numpy as np
 
-from combopt._version import __version__
-
-__all__ = ["SAMPLERS", "calibrate_sa", "machine", "run_one", "time_to_solution", "versions"]
+__all__ = ["SAMPLERS", "calibrate_sa", "run_one", "time_to_solution"]
 
 SAMPLERS = (
     "combopt-paper",
@@ -63,43 +55,6 @@ SAMPLERS = (
 #: SA's default number of sweeps (dwave-samplers).
 SA_DEFAULT_SWEEPS = 1000
 EXACT_MAX_VARIABLES = 20
-
-
-@functools.lru_cache(maxsize=1)
-def source_digest() -> str:
-    """First 12 hex digits of a SHA-256 over combopt's ``.py`` sources.
-
-    Tells apart runs of the same version number made from different working
-    trees (the version string does not change between commits).
-    """
-    root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def versions() -> dict:
-    """Versions of everything a result depends on."""
-    import numba
-
-    out = {"combopt": __version__, "combopt_source": source_digest(),
-           "dimod": dimod.__version__, "numpy": np.__version__,
-           "numba": numba.__version__, "python": platform.python_version()}
-    try:
-        import dwave.samplers
-
-        out["dwave-samplers"] = dwave.samplers.__version__
-    except ImportError:
-        out["dwave-samplers"] = None
-    return out
-
-
-def machine() -> dict:
-    """Host, processor and cores of the machine running the run."""
-    return {"node": platform.node(), "processor": platform.processor() or platform.machine(),
-            "system": platform.system(), "cpus": os.cpu_count()}
 
 
 def calibrate_sa(bqm: dimod.BinaryQuadraticModel, num_reads: int, seed: int) -> float:

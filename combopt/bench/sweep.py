@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 
-from combopt.bench.runners import SAMPLERS, calibrate_sa, machine, run_one, versions
+from combopt.bench.runners import SAMPLERS, calibrate_sa, run_one
+from combopt.provenance import machine, versions
 
 __all__ = ["Sweep", "Task", "append_record", "read_records", "run_task"]
 

@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import time
 
-import dimod
-
-from combopt._version import __version__
 from combopt.adapters.dimod import bqm_to_objective
 from combopt.cli._argtypes import integer, positive_real
 from combopt.instances import Instance, from_file, load
 from combopt.io import FORMATS
+from combopt.provenance import versions
 from combopt.solver import solve
 from combopt.strategies import STRATEGIES
 
@@ -95,8 +92,7 @@ def record(instance: Instance, result, labels, wall: float, with_sample: bool) -
         "num_reads": len(result.energies),
         "stop_reason": result.stop_reason,
         "timing": dict(result.timing),
-        "versions": {"combopt": __version__, "dimod": dimod.__version__,
-                     "python": platform.python_version()},
+        "versions": versions(),
     }
     if with_sample:
         values = [int(v) for v in result.x]

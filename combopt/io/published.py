@@ -68,6 +68,19 @@ def _qubo_from_entries(reader, entries, n, sign):
     )
 
 
+def _read_header(reader, max_variables: int, max_entries, bound: str) -> tuple[int, int]:
+    """Read and check a header ``n m`` whose entry count ``m`` is at most ``max_entries(n)``."""
+    line, (tn, tm) = reader.next_fields(2, "header 'n m'")
+    n = parse_int(reader, line, tn, "n")
+    m = parse_int(reader, line, tm, "m")
+    if n == 0:
+        raise reader.error(line, "n = 0")
+    check_size(reader, line, n, m, max_variables)
+    if m > max_entries(n):
+        raise reader.error(line, f"m = {m} exceeds {bound} = {max_entries(n)}")
+    return n, m
+
+
 def read_orlib(
     path: str | os.PathLike, *, max_variables: int = DEFAULT_MAX_VARIABLES
 ) -> list[dimod.BinaryQuadraticModel]:
@@ -156,14 +169,7 @@ def read_gka(
     >>> os.unlink(f.name)
     """
     reader = LineReader(path)
-    line, (tn, tm) = reader.next_fields(2, "header 'n m'")
-    n = parse_int(reader, line, tn, "n")
-    m = parse_int(reader, line, tm, "m")
-    if n == 0:
-        raise reader.error(line, "n = 0")
-    check_size(reader, line, n, m, max_variables)
-    if m > n * (n + 1) // 2:
-        raise reader.error(line, f"m = {m} exceeds n(n+1)/2 = {n * (n + 1) // 2}")
+    n, m = _read_header(reader, max_variables, lambda k: k * (k + 1) // 2, "n(n+1)/2")
     bqm = _qubo_from_entries(reader, iter_entries(reader, m, n), n, 1.0)
     reader.expect_end()
     return bqm
@@ -207,14 +213,7 @@ def read_gset(
     """
     vartype = dimod.as_vartype(vartype)
     reader = LineReader(path)
-    line, (tn, tm) = reader.next_fields(2, "header 'n m'")
-    n = parse_int(reader, line, tn, "n")
-    m = parse_int(reader, line, tm, "m")
-    if n == 0:
-        raise reader.error(line, "n = 0")
-    check_size(reader, line, n, m, max_variables)
-    if m > n * (n - 1) // 2:
-        raise reader.error(line, f"m = {m} exceeds n(n-1)/2 = {n * (n - 1) // 2}")
+    n, m = _read_header(reader, max_variables, lambda k: k * (k - 1) // 2, "n(n-1)/2")
     rows = np.empty(m, dtype=np.int64)
     cols = np.empty(m, dtype=np.int64)
     weights = np.empty(m, dtype=np.float64)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import platform
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ import numpy as np
 from combopt.nn.datasets import Dataset
 from combopt.nn.models import DenseNet, pretrain
 from combopt.nn.packing import PackedDenseNet
+from combopt.provenance import versions
 
 __all__ = ["CurvePoint", "TrainingRecord", "refit_output_scales", "scaled_domain", "train_conntra"]
 
@@ -176,22 +176,6 @@ def refit_output_scales(objective, x, scales, omega):
         new_x[last.start : last.start + n_w] = a * T
         new_x[last.start + n_w : last.stop] = b * t
     return new_scales, new_x
-
-
-def _versions() -> dict:
-    import numba
-    import sklearn
-
-    from combopt import __version__
-
-    return {
-        "combopt": __version__,
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "scikit-learn": sklearn.__version__,
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-    }
 
 
 def train_conntra(
@@ -359,5 +343,5 @@ def train_conntra(
         config=config,
         packed_file_bytes=int(file_bytes),
         scale_bytes=packed.scale_bytes,
-        versions=_versions(),
+        versions=versions(),
     )
