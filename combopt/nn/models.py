@@ -22,6 +22,19 @@ ACTIVATIONS = ("relu", "tanh", "logistic")
 LOSSES = ("cross_entropy", "squared")
 
 
+def forward(layers, n_layers: int, activation: str, h):
+    """Logits from inputs ``h`` through ``n_layers`` pairs ``(W, b)`` of ``layers``.
+
+    ``layers`` may be any iterable, so packed models can decode one layer at a
+    time; the activation applies after every layer but the last.
+    """
+    for layer, (w, b) in enumerate(layers):
+        h = h @ w + b
+        if layer < n_layers - 1:
+            h = _activate(activation, h)
+    return h
+
+
 def _activate(kind: str, a: np.ndarray) -> np.ndarray:
     if kind == "relu":
         return np.maximum(a, 0.0)
@@ -141,12 +154,7 @@ class DenseNet:
     def logits(self, X: np.ndarray) -> np.ndarray:
         """Logits of inputs ``X`` (``(N, d)``, dense or scipy sparse), shape ``(N, C)``."""
         h = X if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-        last = len(self.weights) - 1
-        for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = h @ w + b
-            if layer < last:
-                h = _activate(self.activation, h)
-        return h
+        return forward(zip(self.weights, self.biases), len(self.weights), self.activation, h)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted labels, shape ``(N,)``."""

@@ -173,16 +173,11 @@ class PackedDenseNet:
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         """Logits of ``X`` (``(N, d)``) computed layer by layer from the packed codes, ``(N, C)``."""
-        from combopt.nn.models import _activate
+        from combopt.nn.models import forward
 
-        h = np.asarray(X, dtype=np.float64)
-        last = len(self.sizes) - 2
-        for layer in range(last + 1):
-            w, b = self._layer_values(layer)
-            h = h @ w + b
-            if layer < last:
-                h = _activate(self.activation, h)
-        return h
+        n_layers = len(self.sizes) - 1
+        layers = (self._layer_values(layer) for layer in range(n_layers))  # decoded one at a time
+        return forward(layers, n_layers, self.activation, np.asarray(X, dtype=np.float64))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted labels, shape ``(N,)``."""
