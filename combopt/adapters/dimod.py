@@ -73,10 +73,12 @@ def bqm_to_objective(
     if bqm.num_variables == 0:
         raise ValueError("the BQM has no variables")
     labels = list(bqm.variables)
-    linear, (irow, icol, qdata), offset = bqm.to_numpy_vectors(variable_order=labels)
+    # In bqm.variables order (sort_labels=False), without the cost of a variable_order lookup.
+    linear, (irow, icol, qdata), offset = bqm.to_numpy_vectors(sort_labels=False)
     n = len(labels)
     lo, hi = np.minimum(irow, icol), np.maximum(irow, icol)
-    Q = sp.csr_array((np.asarray(qdata, dtype=np.float64), (lo, hi)), shape=(n, n))
+    # COO, as the objective keeps it: a CSR conversion would cost more than a short search.
+    Q = sp.coo_array((np.asarray(qdata, dtype=np.float64), (lo, hi)), shape=(n, n))
     objective = QuadraticObjective(Q, linear=np.asarray(linear, dtype=np.float64), offset=offset)
     return objective, domain_for(bqm.vartype), labels
 

@@ -48,7 +48,10 @@ class QuadraticObjective(Objective):
 
     def __init__(self, Q, linear=None, offset: float = 0.0, *, representation: str = "auto"):
         if sp.issparse(Q):
-            Q = sp.csr_array(Q, dtype=np.float64)
+            # Kept as COO triplets: the lowering and the energy read them directly,
+            # and a COO input (the dimod adapter's) is not converted at all.
+            if not (isinstance(Q, sp.coo_array) and Q.dtype == np.float64):
+                Q = sp.coo_array(Q, dtype=np.float64)
             if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
                 raise ValueError(f"Q must be square, got shape {Q.shape}")
             if not np.all(np.isfinite(Q.data)):
@@ -79,8 +82,11 @@ class QuadraticObjective(Objective):
         x = np.asarray(x, dtype=np.float64)
         if x.shape[-1] != self.num_variables:
             raise ValueError(f"x must have {self.num_variables} variables, got shape {x.shape}")
-        xq = (self.Q.T @ x.T).T if sp.issparse(self.Q) else x @ self.Q
-        return np.sum(xq * x, axis=-1) + x @ self.linear + self.offset
+        if sp.issparse(self.Q):
+            quadratic = (x[..., self.Q.row] * x[..., self.Q.col]) @ self.Q.data
+        else:
+            quadratic = np.sum((x @ self.Q) * x, axis=-1)
+        return quadratic + x @ self.linear + self.offset
 
     def _coupling_triplets(self):
         """``S = Q + Q^T`` off the diagonal as COO triplets (duplicates summed later), and ``diag(Q)``.
@@ -90,8 +96,7 @@ class QuadraticObjective(Objective):
         """
         n = self.num_variables
         if sp.issparse(self.Q):
-            coo = sp.coo_array(self.Q)
-            rows, cols, data = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+            rows, cols, data = self.Q.row.astype(np.int64), self.Q.col.astype(np.int64), self.Q.data
         else:
             rows, cols = np.nonzero(self.Q)
             data = self.Q[rows, cols]
