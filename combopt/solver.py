@@ -25,6 +25,7 @@ import numpy as np
 
 from combopt._kernels import interpreted
 from combopt._kernels import strategies as jit_kernels
+from combopt._kernels.protocol import FLIP_KINDS
 from combopt._kernels.strategies import ReadState
 from combopt.domain import Domain, discretize
 from combopt.objectives.base import Objective
@@ -208,6 +209,10 @@ class _Runner:
         self.workers = workers
         self.info: dict = {}
         self.clock_betas: np.ndarray | None = None
+        # Two-valued domains and a kind that updates every flip's delta: the same
+        # tabu search, reading the deltas instead of calling obj_deltas n times a move.
+        flips = type(problem) in FLIP_KINDS and bool(np.all(offsets[1:] - offsets[:-1] == 2))
+        self.tabu_kernel = kernels.run_tabu_flips if flips else kernels.run_tabu
 
     def prepare(self) -> None:
         """Strategy set-up that needs the initialised reads (the default annealing range)."""
@@ -276,7 +281,7 @@ class _Runner:
         else:
             tenure, restart, perturb = self.tabu if n_iters else (0, 0, 0)
             self.each_block(
-                k.run_tabu, st, n_iters, tenure, restart, perturb, self.target, self.max_stall, trace
+                self.tabu_kernel, st, n_iters, tenure, restart, perturb, self.target, self.max_stall, trace
             )
 
 

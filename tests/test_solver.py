@@ -140,6 +140,30 @@ def test_callable_objective_runs_the_same_search(strategy):
     assert a.evaluations == b.evaluations
 
 
+@pytest.mark.parametrize("representation", ["dense", "sparse"])
+@pytest.mark.parametrize("domain_name", ["binary", "spin"])
+def test_flip_kernel_makes_the_moves_of_the_generic_tabu_search(representation, domain_name, monkeypatch):
+    """Two-valued quadratic problems run tabu on kept-up-to-date flip deltas; on integer
+    data (exact ties) it must make the generic kernel's moves, ties and restarts."""
+    Q, c = _random_problem(30, 4, integer=True)
+    objective = QuadraticObjective(Q, c, representation=representation)
+    domain = Domain(DOMAINS[domain_name])
+    kwargs = {"strategy": Tabu(tenure=5, restart_after=40), "num_reads": 3, "seed": 11,
+              "max_iterations": 30, "polish": False}
+
+    def generic_kernel_called(*args):
+        raise AssertionError("the two-valued quadratic problem did not use run_tabu_flips")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(combopt.solver.jit_kernels, "run_tabu", generic_kernel_called)
+        fast = solve(objective, domain, **kwargs)
+    monkeypatch.setattr(combopt.solver, "FLIP_KINDS", set())
+    generic = solve(objective, domain, **kwargs)
+    assert np.array_equal(fast.samples, generic.samples) and np.array_equal(fast.trace, generic.trace)
+    assert fast.evaluations == generic.evaluations
+    assert np.unique(generic.trace).size > 10  # a real search: many distinct energies
+
+
 def test_least_squares_reaches_the_exhaustive_optimum():
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(15, 4)), rng.normal(size=(15, 2))

@@ -1,12 +1,12 @@
 """The objective protocol every kernel strategy is written against.
 
 Each objective kind is a ``namedtuple`` of arrays and scalars (defined in its
-own module of this package) and registers an implementation of each of these
-three functions with :func:`numba.extending.overload`, selected by the
-namedtuple's class. The strategy kernels (:mod:`combopt._kernels.strategies`)
+own module of this package) and registers an implementation of each of the
+first three functions (and optionally :func:`obj_flip`) with
+:func:`numba.extending.overload`, selected by the namedtuple's class. The strategy kernels (:mod:`combopt._kernels.strategies`)
 call only these, so a strategy is written once and compiled per objective kind.
 
-All three see the whole-read state: ``values``/``offsets`` (the lowered
+All of them see the whole-read state: ``values``/``offsets`` (the lowered
 domain), ``x_idx`` (the index of each variable's current value, int64) and
 ``cache`` (a float64 row the objective owns: local fields, a residual, ...).
 
@@ -15,6 +15,7 @@ the same calls go to the problem object's ``init``, ``deltas`` and ``apply``
 methods, which is how a Python-callable objective runs the same strategies.
 """
 
+import numpy as np
 from numba import types
 
 
@@ -34,6 +35,28 @@ def obj_deltas(problem, values, offsets, x_idx, cache, i, out):
 def obj_apply(problem, values, offsets, x_idx, cache, i, k):
     """Move variable ``i`` to its ``k``-th value, updating ``cache`` and ``x_idx``."""
     problem.apply(values, offsets, x_idx, cache, i, k)
+
+
+def obj_flip(problem, values, offsets, x_idx, cache, i, step, gain):
+    """Optional, for domains of two values: move variable ``i`` to its other value.
+
+    Besides ``cache`` and ``x_idx``, updates for every variable ``j`` the energy
+    change ``gain[j]`` of moving ``j`` to its other value and that move's value
+    change ``step[j]``, so that a search over single flips reads every move's
+    delta from ``gain`` without an ``obj_deltas`` call per variable. Kinds that
+    implement it are listed in :data:`FLIP_KINDS`; this generic version (an
+    ``obj_apply`` and a fresh ``obj_deltas`` per variable) states the contract.
+    """
+    obj_apply(problem, values, offsets, x_idx, cache, i, 1 - x_idx[i])
+    out = np.empty(2)
+    for j in range(x_idx.shape[0]):
+        obj_deltas(problem, values, offsets, x_idx, cache, j, out)
+        gain[j] = out[1 - x_idx[j]]
+        step[j] = values[offsets[j] + 1 - x_idx[j]] - values[offsets[j] + x_idx[j]]
+
+
+#: Kernel kinds (namedtuple classes) with a compiled :func:`obj_flip`.
+FLIP_KINDS: set = set()
 
 
 def is_kind(problem_type, kind) -> bool:

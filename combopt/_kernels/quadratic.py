@@ -5,6 +5,11 @@ with ``S = Q + Q^T`` off the diagonal. Moving ``x_i`` from ``a`` by ``d`` then
 changes the energy by ``d * (c_i + h_i + 2 Q_ii a) + Q_ii d^2``: O(1) per
 candidate value, O(|domain of i|) for the whole coordinate, and the move
 updates the fields of the neighbours of ``i`` only (a dense row, or a CSR row).
+
+Over two-valued domains a flip of ``x_i`` by ``s`` changes the field of ``j``
+by ``s S_ij``, hence the flip delta of ``j`` by ``step_j s S_ij``: ``obj_flip``
+updates the fields and the flip deltas of all variables in the same pass over
+the row (the delta of ``i`` itself changes sign).
 """
 
 from collections import namedtuple
@@ -12,7 +17,7 @@ from collections import namedtuple
 from numba import njit
 from numba.extending import overload
 
-from combopt._kernels.protocol import is_kind, obj_apply, obj_deltas, obj_init
+from combopt._kernels.protocol import FLIP_KINDS, is_kind, obj_apply, obj_deltas, obj_flip, obj_init
 
 #: ``couplings`` is S = Q + Q^T with a zero diagonal, shape (n, n), C order.
 DenseQuadratic = namedtuple("DenseQuadratic", ["couplings", "diag", "linear", "offset"])
@@ -112,3 +117,39 @@ def _apply_quadratic(problem, values, offsets, x_idx, cache, i, k):
 
         return impl
     return None
+
+
+@overload(obj_flip, inline="always", jit_options={"cache": True})
+def _flip_quadratic(problem, values, offsets, x_idx, cache, i, step, gain):
+    if is_kind(problem, DenseQuadratic):
+
+        def impl(problem, values, offsets, x_idx, cache, i, step, gain):
+            s = step[i]
+            x_idx[i] = 1 - x_idx[i]
+            row = problem.couplings[i]
+            for t in range(x_idx.shape[0]):
+                change = s * row[t]
+                cache[t] += change
+                gain[t] += step[t] * change
+            gain[i] = -gain[i]  # S_ii = 0: the loop left it unchanged
+            step[i] = -s
+
+        return impl
+    if is_kind(problem, SparseQuadratic):
+
+        def impl(problem, values, offsets, x_idx, cache, i, step, gain):
+            s = step[i]
+            x_idx[i] = 1 - x_idx[i]
+            for p in range(problem.indptr[i], problem.indptr[i + 1]):
+                t = problem.indices[p]
+                change = s * problem.data[p]
+                cache[t] += change
+                gain[t] += step[t] * change
+            gain[i] = -gain[i]
+            step[i] = -s
+
+        return impl
+    return None
+
+
+FLIP_KINDS.update((DenseQuadratic, SparseQuadratic))

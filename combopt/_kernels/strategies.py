@@ -26,7 +26,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from combopt._kernels.protocol import obj_apply, obj_deltas, obj_init
+from combopt._kernels.protocol import obj_apply, obj_deltas, obj_flip, obj_init
 from combopt._kernels.rng import next_below, next_float
 
 #: Per-read state, every field indexed by read first (``stop`` is shared).
@@ -266,6 +266,23 @@ def _tabu_restart(problem, values, offsets, st, r, perturb_count, rng):
 
 
 @njit(cache=True)
+def _after_move(problem, values, offsets, st, r, energy, best, restart_after, perturb_count, rng):
+    """A tabu move's bookkeeping: a new best, or one move closer to a restart.
+
+    Returns ``(energy, best, rng, new_best, restarted)``.
+    """
+    if energy < best - _tolerance(best):
+        st.pending[r] = 1
+        st.moves_since_best[r] = 0
+        return energy, energy, rng, True, False
+    st.moves_since_best[r] += 1
+    if restart_after > 0 and st.moves_since_best[r] >= restart_after:
+        rng, energy = _tabu_restart(problem, values, offsets, st, r, perturb_count, rng)
+        return energy, best, rng, False, True
+    return energy, best, rng, False, False
+
+
+@njit(cache=True)
 def _tabu_read(
     problem, values, offsets, st, r, n_iters, tenure, restart_after, perturb_count,
     target, max_stall, trace, out,
@@ -315,17 +332,88 @@ def _tabu_read(
             obj_apply(problem, values, offsets, x, cache, move_i, move_k)
             energy += move_delta
             tabu_until[move_i] = clock + 1 + tenure
-            if energy < best - _tolerance(best):
-                best = energy
-                st.pending[r] = 1
-                st.moves_since_best[r] = 0
+            energy, best, rng, new_best, _ = _after_move(
+                problem, values, offsets, st, r, energy, best, restart_after, perturb_count, rng
+            )
+            if new_best:
                 improved = True
                 if best <= target:
                     break
-            else:
-                st.moves_since_best[r] += 1
-                if restart_after > 0 and st.moves_since_best[r] >= restart_after:
-                    rng, energy = _tabu_restart(problem, values, offsets, st, r, perturb_count, rng)
+        stall = 0 if improved else stall + 1
+        trace[r, it] = energy
+        if best <= target:
+            st.stop[0] = 1
+    st.energy[r] = energy
+    st.best_energy[r] = best
+    st.rng[r] = rng
+    st.evaluations[r] = evaluations
+    st.stall[r] = stall
+
+
+@njit(cache=True, inline="always")
+def _flip_deltas(problem, values, offsets, x, cache, step, gain, out):
+    """Every variable's flip delta and value change, from ``obj_deltas`` (two-valued domains)."""
+    for i in range(x.shape[0]):
+        obj_deltas(problem, values, offsets, x, cache, i, out)
+        k = 1 - x[i]
+        gain[i] = out[k]
+        step[i] = values[offsets[i] + k] - values[offsets[i] + x[i]]
+
+
+@njit(cache=True)
+def _tabu_flips_read(
+    problem, values, offsets, st, r, n_iters, tenure, restart_after, perturb_count,
+    target, max_stall, trace, out, step, gain,
+):
+    """:func:`_tabu_read` over two-valued domains, reading the moves' deltas from ``gain``.
+
+    ``obj_flip`` keeps ``gain`` (every flip's delta) up to date after each
+    move, so choosing the best admissible move is one pass over ``n`` numbers.
+    The choices, ties and random draws are those of :func:`_tabu_read`: on
+    exact (integer) data both follow the same trajectory.
+    """
+    x = st.x_idx[r]
+    cache = st.cache[r]
+    n = x.shape[0]
+    energy = st.energy[r]
+    best = st.best_energy[r]
+    rng = st.rng[r]
+    evaluations = st.evaluations[r]
+    stall = st.stall[r]
+    tabu_until = st.tabu_until[r]
+    _flip_deltas(problem, values, offsets, x, cache, step, gain, out)
+    for it in range(n_iters):
+        if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
+            break
+        improved = False
+        for _ in range(n):
+            clock = st.clock[r]
+            aspiration = best - _tolerance(best) - energy
+            move_delta = np.inf
+            move_i = -1
+            ties = 0
+            for i in range(n):
+                d = gain[i]
+                if d <= move_delta and (tabu_until[i] <= clock or d < aspiration):
+                    rng, move_delta, move_i, _, ties = _consider(d, i, 0, move_delta, move_i, 0, ties, rng)
+            evaluations += n
+            st.clock[r] = clock + 1
+            if move_i < 0:
+                continue  # every move is tabu and none aspirates: let the tenure expire
+            if move_delta > 0.0 and st.pending[r] != 0:
+                _save_best(st, r)
+            obj_flip(problem, values, offsets, x, cache, move_i, step, gain)
+            energy += move_delta
+            tabu_until[move_i] = clock + 1 + tenure
+            energy, best, rng, new_best, restarted = _after_move(
+                problem, values, offsets, st, r, energy, best, restart_after, perturb_count, rng
+            )
+            if restarted:
+                _flip_deltas(problem, values, offsets, x, cache, step, gain, out)
+            if new_best:
+                improved = True
+                if best <= target:
+                    break
         stall = 0 if improved else stall + 1
         trace[r, it] = energy
         if best <= target:
@@ -376,6 +464,23 @@ def run_tabu(
         _tabu_read(
             problem, values, offsets, st, r, n_iters, tenure, restart_after, perturb_count,
             target, max_stall, trace, out,
+        )
+
+
+@njit(cache=True, nogil=True)
+def run_tabu_flips(
+    problem, values, offsets, st, lo, hi, n_iters, tenure, restart_after, perturb_count,
+    target, max_stall, trace,
+):
+    """:func:`run_tabu` for a kind with ``obj_flip`` over two-valued domains (the same search, faster)."""
+    n = st.x_idx.shape[1]
+    for r in range(lo, hi):
+        out = np.empty(2, dtype=np.float64)
+        step = np.empty(n, dtype=np.float64)
+        gain = np.empty(n, dtype=np.float64)
+        _tabu_flips_read(
+            problem, values, offsets, st, r, n_iters, tenure, restart_after, perturb_count,
+            target, max_stall, trace, out, step, gain,
         )
 
 
