@@ -14,6 +14,7 @@ the row (the delta of ``i`` itself changes sign).
 
 from collections import namedtuple
 
+import numpy as np
 from numba import njit
 from numba.extending import overload
 
@@ -46,6 +47,24 @@ def _quadratic_energy(diag, linear, offset, values, offsets, x_idx, fields):
         v = values[offsets[i] + x_idx[i]]
         energy += v * (0.5 * fields[i] + diag[i] * v + linear[i])
     return energy
+
+
+@njit(cache=True)
+def dense_couplings(rows, cols, data, n):
+    """``S = Q + Q^T`` off the diagonal, shape (n, n), and ``diag(Q)``, from ``Q``'s COO triplets.
+
+    Duplicate triplets are summed, as a sparse matrix's conversion would.
+    """
+    couplings = np.zeros((n, n))
+    diag = np.zeros(n)
+    for t in range(rows.shape[0]):
+        i, j, v = rows[t], cols[t], data[t]
+        if i == j:
+            diag[i] += v
+        else:
+            couplings[i, j] += v
+            couplings[j, i] += v
+    return couplings, diag
 
 
 @overload(obj_init, jit_options={"cache": True})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic
+from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic, dense_couplings
 from combopt.objectives.base import Objective, as_finite_array
 
 #: At or above this fraction of nonzero couplings the dense kernel is used...
@@ -88,39 +88,37 @@ class QuadraticObjective(Objective):
             quadratic = np.sum((x @ self.Q) * x, axis=-1)
         return quadratic + x @ self.linear + self.offset
 
-    def _coupling_triplets(self):
-        """``S = Q + Q^T`` off the diagonal as COO triplets (duplicates summed later), and ``diag(Q)``.
-
-        Built with plain numpy: scipy's ``setdiag``/``eliminate_zeros`` cost a
-        millisecond per call, as much as a whole short search.
-        """
-        n = self.num_variables
+    def _triplets(self):
+        """``Q``'s nonzero entries as COO triplets (int64, int64, float64; duplicates allowed)."""
         if sp.issparse(self.Q):
-            rows, cols, data = self.Q.row.astype(np.int64), self.Q.col.astype(np.int64), self.Q.data
-        else:
-            rows, cols = np.nonzero(self.Q)
-            data = self.Q[rows, cols]
-        on_diagonal = rows == cols
-        diag = np.bincount(rows[on_diagonal], weights=data[on_diagonal], minlength=n).astype(np.float64)
-        off = ~on_diagonal
-        r, c, v = rows[off], cols[off], data[off]
-        return np.concatenate([r, c]), np.concatenate([c, r]), np.concatenate([v, v]), diag
+            return self.Q.row.astype(np.int64), self.Q.col.astype(np.int64), self.Q.data
+        rows, cols = np.nonzero(self.Q)
+        return rows.astype(np.int64), cols.astype(np.int64), self.Q[rows, cols]
 
     def _lower(self):
         n = self.num_variables
-        rows, cols, data, diag = self._coupling_triplets()
+        rows, cols, data = self._triplets()
         linear = np.ascontiguousarray(self.linear)
+        on_diagonal = rows == cols
         # A dense row update is a contiguous, vectorised loop; at moderate
         # density it beats a CSR scatter even though it touches every column.
         dense = self.representation == "dense" or (
             self.representation == "auto"
-            and rows.size >= DENSE_THRESHOLD * n * n
+            and 2 * (rows.size - np.count_nonzero(on_diagonal)) >= DENSE_THRESHOLD * n * n
             and 8 * n * n <= DENSE_MAX_BYTES
         )
         if dense:
-            couplings = np.bincount(rows * n + cols, weights=data, minlength=n * n).reshape(n, n)
+            # One compiled pass: numpy's masks, concatenations and bincount cost
+            # as much as a short search on a few hundred variables.
+            couplings, diag = dense_couplings(rows, cols, np.ascontiguousarray(data, dtype=np.float64), n)
             return DenseQuadratic(couplings, diag, linear, self.offset), n
-        S = sp.csr_array(sp.coo_array((data, (rows, cols)), shape=(n, n)))  # sums duplicates
+        diag = np.bincount(rows[on_diagonal], weights=data[on_diagonal], minlength=n).astype(np.float64)
+        off = ~on_diagonal
+        r, c, v = rows[off], cols[off], data[off]
+        # S = Q + Q^T off the diagonal; the CSR conversion sums duplicates.
+        S = sp.csr_array(
+            sp.coo_array((np.concatenate([v, v]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n))
+        )
         S.sort_indices()
         return (
             SparseQuadratic(
