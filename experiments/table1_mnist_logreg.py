@@ -1,64 +1,15 @@
 """Table I: MNIST softmax regression, backpropagation vs CoNNTrA (ternary), same run.
 
-Writes ``<out>/table1_mnist_logreg.json`` (the full record, with the paper's
-figures), ``.png`` (error curves against the percentage of training
-completed, the paper's Figure 2) and streams each curve point to ``.jsonl``
-as it is measured. Needs ``COMBOPT_DATA`` (the checksummed MNIST files).
+Writes ``results/table1_mnist_logreg.json``, ``.jsonl`` (curve points as measured) and
+``.png`` (error curves); see ``mnist_table.py`` and ``docs/experiments.md``.
 
     COMBOPT_DATA=../shared/data python experiments/table1_mnist_logreg.py
     COMBOPT_DATA=../shared/data python experiments/table1_mnist_logreg.py --n-train 5000 --iterations 2
 """
 
-from __future__ import annotations
+import sys
 
-import argparse
-import dataclasses
-import json
-from pathlib import Path
-
-from combopt.nn.plots import plot_error_curves
-from combopt.nn.tasks import format_comparison, run_task
-
-TASK = "mnist-logreg"
-STEM = "table1_mnist_logreg"
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--iterations", type=int, default=None, help="CoNNTrA iterations (default: the task's)")
-    parser.add_argument("--segments", type=int, default=None, help="points of the error curve")
-    parser.add_argument("--n-train", type=int, default=None, help="use the first N training images")
-    parser.add_argument("--n-val", type=int, default=None, help="use the first N t10k images")
-    parser.add_argument(
-        "--refit-scales", action="store_true", help="re-fit the output scales between segments"
-    )
-    parser.add_argument("--out", type=Path, default=Path("results"))
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stream = args.out / f"{STEM}.jsonl"
-    with open(stream, "w") as fh:
-
-        def progress(point):
-            fh.write(json.dumps(dataclasses.asdict(point)) + "\n")
-            fh.flush()
-
-        record, paper = run_task(
-            TASK, seed=args.seed, iterations=args.iterations, segments=args.segments,
-            n_train=args.n_train, n_val=args.n_val, refit_scales=args.refit_scales,
-            progress=progress,
-        )
-    data = record.to_dict()
-    data["paper"] = paper
-    (args.out / f"{STEM}.json").write_text(json.dumps(data, indent=2))
-    plot_error_curves(data, args.out / f"{STEM}.png", title="MNIST logistic regression (Table I)")
-    print(data["config"]["split"])
-    print(format_comparison(data, paper))
-    print(f"pretraining {record.pretrain_seconds:.2f} s and compile {record.compile_seconds:.2f} s are "
-          f"not in CoNNTrA's seconds; float64 memory {record.float_memory_kb:.2f} KB "
-          f"({record.float_memory_kb / record.memory_kb:.1f}x the packed {record.memory_kb:.3f} KB)")
-    return 0
-
+from mnist_table import main
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main("mnist-logreg", "table1_mnist_logreg", "MNIST logistic regression (Table I)", __doc__.split("\n\n")[0], sys.argv[1:]))

@@ -102,3 +102,32 @@ def paper_algorithm2(energy, domains, x0, rng_state: int, iterations: int):
             x[i] = w_opt
         errors.append(energy(x))
     return x, errors
+
+
+def lenet_logits(conv, head_weights, head_biases, image):
+    """LeNet logits of one 28 x 28 image by explicit loops (conv, relu, max-pool, dense)."""
+    w1, b1, w2, b2 = conv
+    padded = np.zeros((32, 32))
+    padded[2:30, 2:30] = np.asarray(image).reshape(28, 28)
+
+    def conv_relu_pool(x, w, b, side):
+        out = np.zeros((w.shape[0], side // 2, side // 2))
+        for o in range(w.shape[0]):
+            full = np.zeros((side, side))
+            for r in range(side):
+                for c in range(side):
+                    full[r, c] = b[o] + sum(
+                        w[o, ch, i, j] * x[ch, r + i, c + j]
+                        for ch in range(w.shape[1]) for i in range(5) for j in range(5)
+                    )
+            for r in range(side // 2):
+                for c in range(side // 2):
+                    out[o, r, c] = max(0.0, max(full[2 * r + a, 2 * c + b_] for a in (0, 1) for b_ in (0, 1)))
+        return out
+
+    h = conv_relu_pool(conv_relu_pool(padded[None], w1, b1, 28), w2, b2, 10).ravel()
+    for layer, (w, b) in enumerate(zip(head_weights, head_biases)):
+        h = h @ w + b
+        if layer < len(head_weights) - 1:
+            h = np.maximum(h, 0.0)
+    return h

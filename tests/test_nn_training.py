@@ -102,7 +102,9 @@ def test_cli_train_table_output(capsys):
         (["train", "iris", "--domain", "1,1"], "at least two distinct"),
         (["train", "iris", "--domain", "a,b"], "comma-separated"),
         (["train", "iris", "--n-train", "10"], "MNIST tasks only"),
-        (["train", "mnist-lenet"], "invalid choice"),
+        (["train", "mnist-lenet", "--batch-size", "100"], "applies to the dense tasks"),
+        (["train", "iris", "--batch-size", "0"], "batch-size"),
+        (["train", "mnist-cnn"], "invalid choice"),
     ],
 )
 def test_cli_bad_input_exits_2(argv, message, capsys):
@@ -164,3 +166,27 @@ def test_cli_refit_scales_is_recorded(capsys):
     assert data["config"]["refit_scales"] is True
     losses = [c["loss"] for c in data["curve"]]
     assert losses[-1] < losses[0]
+
+
+def test_minibatch_search_still_reports_full_errors():
+    data = load_digits()
+    rec = train_conntra(data, (), iterations=2, segments=2, batch_size=300, seed=2)
+    again = train_conntra(data, (), iterations=2, segments=2, batch_size=300, seed=2)
+    assert rec.config["batch_size"] == 300
+    assert rec.curve[-1]["loss"] < rec.curve[0]["loss"]
+    # Curve points are measured on all 1437 training images, not the batch.
+    assert rec.curve[-1]["train_error"] == pytest.approx(rec.train_error)
+    assert [c["loss"] for c in rec.curve] == [c["loss"] for c in again.curve]
+    with pytest.raises(ValueError, match="batch_size"):
+        train_conntra(data, (), batch_size=0)
+
+
+@needs_data
+def test_cli_mnist_lenet_on_a_slice(capsys):
+    argv = ["train", "mnist-lenet", "--n-train", "400", "--n-val", "100", "--iterations", "1", "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["task"] == "mnist-lenet" and data["paper"]["table"] == "II"
+    assert data["memory_kb"] == 15.427 and data["config"]["n_parameters"] == 61706
+    assert data["curve"][-1]["loss"] < data["curve"][0]["loss"]
+    assert data["pretrain_seconds"] > 0 and data["baseline"]["memory_kb"] == pytest.approx(493.648)

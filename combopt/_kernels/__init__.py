@@ -5,6 +5,9 @@ overloads of the protocol in :mod:`combopt._kernels.protocol`). Nothing here is
 public API: use :func:`combopt.solve`.
 """
 
-from combopt._kernels import lstsq, quadratic  # noqa: F401  (register the overloads)
-from combopt._kernels import permutation  # noqa: F401  (tour objectives, combopt.tsp)
-from combopt._kernels import nn_dense  # noqa: F401  (dense classifiers, combopt.nn)
+from combopt._kernels import (  # noqa: F401  (register the overloads)
+    lstsq,
+    nn_dense,
+    permutation,
+    quadratic,
+)

@@ -331,16 +331,19 @@ def _touched(p, cache, layer, j, t):
 
 
 @njit(cache=True)
-def _output_ce_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf, bufa, bufb):
-    """Cross-entropy deltas of an output-layer weight, summed (not yet averaged) into ``out``.
+def _output_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf, bufa, bufb):
+    """Loss deltas of an output-layer weight, summed (not yet averaged) into ``out``.
 
-    Per sample the new loss is ``log(S') + m - z_y`` with ``S' = S + e_u (r - 1)``
-    and ``r = exp(d h)``, so the change is ``log(S'/S)`` minus ``d h`` when
-    ``u`` is the label. The ratios ``S'/S`` of ``_LOG_BATCH`` samples are
-    multiplied before one logarithm (``S >= 1`` as ``m`` is the largest logit
-    at the last refresh, so each ratio lies in ``[1e-4, 1 + e^30]`` and 16 of
-    them cannot overflow), and an evenly spaced domain (``alpha * omega``)
-    needs one ``exp`` per sample for all its values.
+    Per sample one logit moves by ``d h``, so ``e_u`` becomes ``e_u r`` with
+    ``r = exp(d h)`` and ``S' = S + e_u (r - 1)``. For the cross-entropy the
+    new loss is ``log(S') + m - z_y``, so the change is ``log(S'/S)`` minus
+    ``d h`` when ``u`` is the label; the ratios ``S'/S`` of ``_LOG_BATCH``
+    samples are multiplied before one logarithm (``S >= 1`` as ``m`` is the
+    largest logit at the last refresh, so each ratio lies in
+    ``[1e-4, 1 + e^30]`` and 16 of them cannot overflow). For the squared
+    error ``Q' = Q + e_u^2 (r^2 - 1)`` and the loss is
+    ``Q'/S'^2 - 2 e_y'/S' + 1``, O(1) per sample too. An evenly spaced domain
+    (``alpha * omega``) needs one ``exp`` per sample for all its values.
     """
     c = p.sizes[layer + 1]
     v_cur = values[lo + cur]
@@ -373,21 +376,30 @@ def _output_ce_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf,
             for k in range(n_vals):
                 ratio[k] = np.exp((values[lo + k] - v_cur) * h)
         is_label = p.y[n] == u
+        cross_entropy = p.loss == LOSS_CROSS_ENTROPY
+        q = cache[rec + c + 1]
         for k in range(n_vals):
             if k == cur:
                 continue
             e_new = e_old * ratio[k]
             s_new = s + (e_new - e_old)
+            q_new = q + (e_new * e_new - e_old * e_old)
             # e_new < e^_MAX_SHIFT is the overflow guard z_new - m < _MAX_SHIFT.
-            if e_new < _MAX_EXP and s_new > _CANCEL_RATIO * s:
+            fast = e_new < _MAX_EXP and s_new > _CANCEL_RATIO * s
+            if cross_entropy and fast:
                 prod[k] *= s_new
                 if is_label:
                     out[k] -= (values[lo + k] - v_cur) * h
+            elif fast and q_new > _CANCEL_RATIO * q:
+                e_y = e_new if is_label else cache[rec + p.y[n]]
+                out[k] += q_new / (s_new * s_new) - 2.0 * e_y / s_new + 1.0 - cache[rec + c + 3]
             else:
-                # Exact O(C) evaluation; the ratio of this pair counts as 1.
+                # Exact O(C) evaluation; a cross-entropy ratio of this pair counts as 1.
                 prod[k] *= s
                 d = values[lo + k] - v_cur
                 out[k] += _trial_loss(p, cache, layer, u, n, h, d, zbuf, bufa, bufb) - cache[rec + c + 3]
+        if not cross_entropy:
+            continue
         prod_s *= s
         pending += 1
         if pending == _LOG_BATCH:
@@ -397,6 +409,8 @@ def _output_ce_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf,
             log_s += np.log(prod_s)
             prod_s = 1.0
             pending = 0
+    if p.loss != LOSS_CROSS_ENTROPY:
+        return
     log_s += np.log(prod_s)
     for k in range(n_vals):
         if k != cur:
@@ -431,8 +445,8 @@ def dense_deltas(p, values, offsets, x_idx, cache, i, out):
     zbuf = np.empty(p.sizes[p.sizes.shape[0] - 1])
     bufa = np.empty(p.max_width)
     bufb = np.empty(p.max_width)
-    if layer == p.sizes.shape[0] - 2 and p.loss == LOSS_CROSS_ENTROPY and n_vals > 1:
-        _output_ce_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf, bufa, bufb)
+    if layer == p.sizes.shape[0] - 2 and n_vals > 1:
+        _output_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf, bufa, bufb)
     else:
         _generic_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf, bufa, bufb)
     inv_n = 1.0 / p.n_samples

@@ -141,6 +141,16 @@ def _save_best(st, r):
 
 
 @njit(cache=True)
+def _store_read(st, r, energy, best, rng, evaluations, stall):
+    """Write a read's running values back to the read state at the end of a chunk."""
+    st.energy[r] = energy
+    st.best_energy[r] = best
+    st.rng[r] = rng
+    st.evaluations[r] = evaluations
+    st.stall[r] = stall
+
+
+@njit(cache=True)
 def _paper_read(problem, values, offsets, st, r, n_iters, target, max_stall, trace, out):
     x = st.x_idx[r]
     cache = st.cache[r]
@@ -221,11 +231,7 @@ def _anneal_read(
         trace[r, it] = energy
         if best <= target:
             st.stop[0] = 1
-    st.energy[r] = energy
-    st.best_energy[r] = best
-    st.rng[r] = rng
-    st.evaluations[r] = evaluations
-    st.stall[r] = stall
+    _store_read(st, r, energy, best, rng, evaluations, stall)
 
 
 @njit(cache=True, inline="always")
@@ -343,11 +349,7 @@ def _tabu_read(
         trace[r, it] = energy
         if best <= target:
             st.stop[0] = 1
-    st.energy[r] = energy
-    st.best_energy[r] = best
-    st.rng[r] = rng
-    st.evaluations[r] = evaluations
-    st.stall[r] = stall
+    _store_read(st, r, energy, best, rng, evaluations, stall)
 
 
 @njit(cache=True, inline="always")
@@ -418,11 +420,7 @@ def _tabu_flips_read(
         trace[r, it] = energy
         if best <= target:
             st.stop[0] = 1
-    st.energy[r] = energy
-    st.best_energy[r] = best
-    st.rng[r] = rng
-    st.evaluations[r] = evaluations
-    st.stall[r] = stall
+    _store_read(st, r, energy, best, rng, evaluations, stall)
 
 
 @njit(cache=True, nogil=True)

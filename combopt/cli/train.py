@@ -1,6 +1,6 @@
 """``combopt train``: train a finite-domain network by the paper's pipeline.
 
-Backpropagation (float, scikit-learn) and CoNNTrA (ternary by default) run side
+Backpropagation (float: scikit-learn, or numpy for the LeNet) and CoNNTrA (ternary by default) run side
 by side on the task's data and are reported with the paper's four metrics:
 training error, validation error, memory of the weights (packed) and time.
 
@@ -12,6 +12,7 @@ Examples
     combopt train mnist-logreg --json --plot mnist_logreg.png
     combopt train mnist-logreg --n-train 5000 --n-val 1000 --iterations 2
     combopt train digits --domain -2,-1,0,1,2 --loss squared
+    combopt train mnist-lenet --json --plot lenet.png
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def register(subparsers) -> None:
     p.add_argument("task", choices=sorted(TASKS), metavar="TASK", help=f"one of {', '.join(TASKS)}")
     p.add_argument("--domain", type=_domain, default=(-1.0, 0.0, 1.0), help="the finite set omega (default -1,0,1)")
     p.add_argument("--seed", type=integer(0), default=0, help="seed of the split, pretraining and search (default 0)")
-    p.add_argument("--loss", choices=("cross_entropy", "squared"), default="cross_entropy", help="error function")
+    p.add_argument("--loss", choices=("cross_entropy", "squared"), default=None,
+                   help="error function (default: the task's; squared for mnist-logreg)")
     p.add_argument("--iterations", type=integer(0), default=None, help="CoNNTrA iterations (n coordinate steps each)")
     p.add_argument("--segments", type=integer(0), default=None, help="points of the error curve")
     p.add_argument("--n-train", type=integer(0), default=None, help="MNIST: use the first N training images")
@@ -56,6 +58,8 @@ def register(subparsers) -> None:
         "--refit-scales", action="store_true",
         help="re-fit the output layer's scales between segments (beyond the paper)",
     )
+    p.add_argument("--batch-size", type=integer(1), default=None,
+                   help="dense tasks: evaluate each segment's search on a random minibatch of N samples")
     p.add_argument("--json", action="store_true", help="print the full JSON record")
     p.add_argument("--plot", metavar="FILE", default=None, help="write the error curves as a PNG")
     p.set_defaults(handler=_handle)
@@ -65,7 +69,7 @@ def _handle(args) -> int:
     record, paper = run_task(
         args.task, omega=args.domain, seed=args.seed, loss=args.loss, iterations=args.iterations,
         segments=args.segments, n_train=args.n_train, n_val=args.n_val,
-        refit_scales=args.refit_scales,
+        refit_scales=args.refit_scales, batch_size=args.batch_size,
     )
     data = record.to_dict()
     data["paper"] = paper

@@ -13,13 +13,14 @@ Memory is reported the paper's way: the bytes of the packed codes over 1000
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PackedDenseNet", "bits_per_weight", "pack_codes", "unpack_codes"]
+__all__ = ["PackedDenseNet", "PackedLeNet", "bits_per_weight", "codes_of", "decode_range", "pack_codes", "unpack_codes"]
 
 
 def bits_per_weight(domain_size: int) -> int:
@@ -78,8 +79,61 @@ def unpack_codes(packed: np.ndarray, bits: int, count: int) -> np.ndarray:
     return bit_matrix @ (1 << np.arange(bits - 1, -1, -1, dtype=np.int64))
 
 
+def decode_range(packed: np.ndarray, bits: int, start: int, count: int) -> np.ndarray:
+    """Codes ``start .. start+count-1`` of a packed stream, reading only the bytes that hold them.
+
+    Examples
+    --------
+    >>> decode_range(pack_codes(np.array([0, 1, 2, 2, 1]), 2), 2, 1, 3).tolist()
+    [1, 2, 2]
+    """
+    first_bit = start * bits
+    chunk = packed[first_bit // 8 : -(-(first_bit + count * bits) // 8)]
+    skip = first_bit % 8
+    bit_stream = np.unpackbits(chunk)[skip : skip + count * bits].reshape(count, bits).astype(np.int64)
+    return bit_stream @ (1 << np.arange(bits - 1, -1, -1, dtype=np.int64))
+
+
+def codes_of(tensors, omega: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """The code of every parameter, tensor ``t`` being exactly in ``scales[t] * omega``.
+
+    Raises ``ValueError`` if a parameter is not ``scale * omega_k`` (up to a
+    relative tolerance of ``1e-12`` of the product).
+    """
+    codes = []
+    for tensor, scale in zip(tensors, scales):
+        code = np.abs(tensor[:, None] - scale * omega[None, :]).argmin(axis=1)
+        if not np.allclose(scale * omega[code], tensor, rtol=1e-12, atol=1e-300):
+            raise ValueError("a parameter is not a value of its tensor's scaled domain")
+        codes.append(code)
+    return np.concatenate(codes)
+
+
+class _PackedCodes:
+    """What every packed model has: ``omega``, per-tensor ``scales`` and the ``packed`` bytes."""
+
+    omega: np.ndarray
+    scales: np.ndarray
+    packed: np.ndarray
+
+    @property
+    def bits(self) -> int:
+        """Bits per weight, ``ceil(log2 |omega|)``."""
+        return bits_per_weight(self.omega.size)
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes of the packed codes, ``ceil(num_parameters * bits / 8)``."""
+        return int(self.packed.size)
+
+    @property
+    def scale_bytes(self) -> int:
+        """Bytes of the per-tensor float64 scales."""
+        return 8 * int(self.scales.size)
+
+
 @dataclass(frozen=True)
-class PackedDenseNet:
+class PackedDenseNet(_PackedCodes):
     """A dense classifier with every tensor in ``scale_t * omega``, stored packed.
 
     Attributes
@@ -111,24 +165,9 @@ class PackedDenseNet:
     packed: np.ndarray
 
     @property
-    def bits(self) -> int:
-        """Bits per weight, ``ceil(log2 |omega|)``."""
-        return bits_per_weight(self.omega.size)
-
-    @property
     def num_parameters(self) -> int:
         """Weights and biases stored."""
         return sum((a + 1) * b for a, b in zip(self.sizes, self.sizes[1:]))
-
-    @property
-    def memory_bytes(self) -> int:
-        """Bytes of the packed codes, ``ceil(num_parameters * bits / 8)``."""
-        return int(self.packed.size)
-
-    @property
-    def scale_bytes(self) -> int:
-        """Bytes of the per-tensor float64 scales."""
-        return 8 * int(self.scales.size)
 
     @classmethod
     def from_network(cls, net, omega, scales) -> PackedDenseNet:
@@ -142,13 +181,7 @@ class PackedDenseNet:
         tensors = [t for w, b in zip(net.weights, net.biases) for t in (w.ravel(), b)]
         if scales.shape != (len(tensors),) or np.any(scales <= 0):
             raise ValueError(f"need {len(tensors)} positive scales (one per W and b), got {scales.shape}")
-        codes = []
-        for tensor, scale in zip(tensors, scales):
-            code = np.abs(tensor[:, None] - scale * omega[None, :]).argmin(axis=1)
-            if not np.allclose(scale * omega[code], tensor, rtol=1e-12, atol=1e-300):
-                raise ValueError("a parameter is not a value of its tensor's scaled domain")
-            codes.append(code)
-        packed = pack_codes(np.concatenate(codes), bits_per_weight(omega.size))
+        packed = pack_codes(codes_of(tensors, omega, scales), bits_per_weight(omega.size))
         return cls(omega, tuple(net.sizes), net.activation, scales, packed)
 
     def codes(self) -> np.ndarray:
@@ -159,14 +192,7 @@ class PackedDenseNet:
         """Unpack one layer's ``(W, b)`` straight from the packed bytes."""
         start = sum((a + 1) * b for a, b in zip(self.sizes[:layer], self.sizes[1 : layer + 1]))
         a, b = self.sizes[layer], self.sizes[layer + 1]
-        count = (a + 1) * b
-        bits = self.bits
-        # Only the bytes covering this layer are read: codes start at bit start*bits.
-        first_bit = start * bits
-        chunk = self.packed[first_bit // 8 : -(-(first_bit + count * bits) // 8)]
-        skip = first_bit % 8
-        bit_stream = np.unpackbits(chunk)[skip : skip + count * bits].reshape(count, bits).astype(np.int64)
-        codes = bit_stream @ (1 << np.arange(bits - 1, -1, -1, dtype=np.int64))
+        codes = decode_range(self.packed, self.bits, start, (a + 1) * b)
         w = self.scales[2 * layer] * self.omega[codes[: a * b]].reshape(a, b)
         bias = self.scales[2 * layer + 1] * self.omega[codes[a * b :]]
         return w, bias
@@ -218,4 +244,97 @@ class PackedDenseNet:
         expected = -(-model.num_parameters * model.bits // 8)
         if model.packed.size != expected:
             raise ValueError(f"{path}: {model.packed.size} packed bytes, expected {expected}")
+        return model
+
+
+@dataclass(frozen=True)
+class PackedLeNet(_PackedCodes):
+    """A :class:`combopt.nn.lenet.LeNet` with every tensor in ``scale_t * omega``, stored packed.
+
+    One code stream in the LeNet's flat order and one float64 scale per tensor
+    (ten: the four convolution tensors, then the head's ``W``/``b`` pairs).
+    :meth:`logits` decodes the convolutions, then the head one layer at a time.
+
+    Examples
+    --------
+    >>> from combopt.nn.lenet import LeNet
+    >>> net = LeNet.initial(seed=0)
+    >>> omega = np.array([-1.0, 0.0, 1.0])
+    >>> tern = net.with_flat(np.sign(net.flat()))
+    >>> packed = PackedLeNet.from_network(tern, omega, np.ones(10))
+    >>> packed.memory_bytes, bool(np.array_equal(packed.to_network().flat(), tern.flat()))
+    (15427, True)
+    """
+
+    omega: np.ndarray
+    scales: np.ndarray
+    packed: np.ndarray
+
+    @property
+    def num_parameters(self) -> int:
+        """Weights and biases stored (61 706)."""
+        from combopt.nn.lenet import NUM_PARAMETERS
+
+        return NUM_PARAMETERS
+
+    @classmethod
+    def from_network(cls, net, omega, scales) -> PackedLeNet:
+        """Pack a LeNet whose tensor ``t`` (flat order) is in ``scales[t] * omega``."""
+        omega = np.unique(np.asarray(omega, dtype=np.float64))
+        scales = np.asarray(scales, dtype=np.float64)
+        tensors = net.tensors()
+        if scales.shape != (len(tensors),) or np.any(scales <= 0):
+            raise ValueError(f"need {len(tensors)} positive scales (one per tensor), got {scales.shape}")
+        return cls(omega, scales, pack_codes(codes_of(tensors, omega, scales), bits_per_weight(omega.size)))
+
+    def _tensor_values(self):
+        """Yield each tensor's values (flat order), decoded from its own bytes only."""
+        from combopt.nn.lenet import TENSOR_SHAPES
+
+        start = 0
+        for t, shape in enumerate(TENSOR_SHAPES):
+            size = int(np.prod(shape))
+            yield self.scales[t] * self.omega[decode_range(self.packed, self.bits, start, size)]
+            start += size
+
+    def to_network(self):
+        """Unpack into a float :class:`combopt.nn.lenet.LeNet`."""
+        from combopt.nn.lenet import LeNet
+
+        return LeNet.initial().with_flat(np.concatenate(list(self._tensor_values())))
+
+    def logits(self, X) -> np.ndarray:
+        """Logits of ``X`` (``(N, 784)``), decoding one tensor at a time, shape ``(N, 10)``."""
+        from combopt.nn.lenet import CONV_SHAPES, HEAD_SIZES, conv_features
+        from combopt.nn.models import forward
+
+        tensors = self._tensor_values()
+        conv = [next(tensors).reshape(shape) for shape in CONV_SHAPES]
+        h = conv_features(conv, X)
+        layers = ((next(tensors).reshape(a, b), next(tensors)) for a, b in itertools.pairwise(HEAD_SIZES))
+        return forward(layers, len(HEAD_SIZES) - 1, "relu", h)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted labels, shape ``(N,)``."""
+        return self.logits(X).argmax(axis=1)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the packed model to ``path`` (``.npz``)."""
+        np.savez(path, omega=self.omega, scales=self.scales, packed=self.packed, kind=np.array("lenet"))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> PackedLeNet:
+        """Read a model written by :meth:`save`."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if str(data["kind"]) != "lenet":
+                    raise ValueError(f"{path}: not a packed LeNet")
+                model = cls(data["omega"].astype(np.float64), data["scales"].astype(np.float64),
+                            data["packed"].astype(np.uint8))
+        except KeyError as exc:
+            raise ValueError(f"{path}: not a packed combopt LeNet (missing {exc})") from None
+        expected = -(-model.num_parameters * model.bits // 8)
+        if model.packed.size != expected or model.scales.shape != (10,):
+            raise ValueError(f"{path}: {model.packed.size} packed bytes and {model.scales.size} scales, "
+                             f"expected {expected} and 10")
         return model

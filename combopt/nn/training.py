@@ -193,6 +193,7 @@ def train_conntra(
     pretrain_iter: int = 200,
     num_reads: int = 1,
     refit_scales: bool = False,
+    batch_size: int | None = None,
     progress: Callable[[CurvePoint], None] | None = None,
 ) -> TrainingRecord:
     """Train a finite-domain classifier by the paper's pipeline; measure everything.
@@ -226,6 +227,11 @@ def train_conntra(
         After each segment, re-fit the output layer's scales with its codes
         fixed (:func:`refit_output_scales`) -- beyond the paper, which keeps
         the scales of Algorithm 1.
+    batch_size : int, optional
+        Minibatch evaluation: each segment's search evaluates the loss on a
+        fresh random batch of this many training samples (without
+        replacement) instead of all of them; the curve and the final errors
+        are still measured on the full training and validation sets.
     progress : callable, optional
         Called with each :class:`CurvePoint` as it is measured.
 
@@ -245,6 +251,9 @@ def train_conntra(
 
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
         raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                                   or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     if isinstance(segments, bool) or not isinstance(segments, (int, np.integer)) or not 1 <= segments <= iterations:
         raise ValueError(f"segments must be an integer in 1..iterations ({iterations}), got {segments!r}")
     omega = np.unique(np.asarray(omega, dtype=np.float64))
@@ -286,8 +295,15 @@ def train_conntra(
     bounds = np.linspace(0, iterations, segments + 1).round().astype(int)
     for s in range(segments):
         segment_seed = int(np.random.SeedSequence([seed, s]).generate_state(1, np.uint64)[0] >> 1)
+        searched = objective
+        if batch_size is not None and batch_size < len(y_tr):
+            t0 = time.perf_counter()
+            rows = np.random.default_rng([seed, s, 1]).choice(len(y_tr), size=batch_size, replace=False)
+            searched = DenseNetObjective(X_tr[rows], y_tr[rows], hidden, n_classes=data.n_classes,
+                                         activation=activation, loss=loss)
+            seconds += time.perf_counter() - t0
         result = solve(
-            objective, domain, strategy=strategy, max_iterations=int(bounds[s + 1] - bounds[s]),
+            searched, domain, strategy=strategy, max_iterations=int(bounds[s + 1] - bounds[s]),
             initial=x, seed=segment_seed, num_reads=num_reads, polish=False,
         )
         x = np.array(result.x)
@@ -324,6 +340,7 @@ def train_conntra(
         "seed": int(seed),
         "pretrain_iter": int(pretrain_iter),
         "refit_scales": bool(refit_scales),
+        "batch_size": None if batch_size is None else int(batch_size),
         "final_scales": np.asarray(scales).tolist(),
         "n_parameters": objective.num_variables,
         "bits_per_weight": packed.bits,

@@ -3,14 +3,16 @@
 * :class:`QuadraticObjective` -- ``x^T Q x + c^T x + offset`` (QUBO, Ising, any finite domains).
 * :class:`LeastSquaresObjective` -- ``||X W - Y||^2 / N``, the single-layer linear network.
 * :class:`DenseNetObjective` -- mean training loss of a softmax regression or MLP classifier.
+* :class:`LeNetConvObjective` -- a LeNet's loss over its convolution weights (head fixed).
 * :class:`CallableObjective` -- any Python function of the whole assignment (slow path).
 """
 
 from combopt.objectives.base import Objective
 from combopt.objectives.callable import CallableObjective
+from combopt.objectives.lenet import LeNetConvObjective
 from combopt.objectives.lstsq import LeastSquaresObjective
 from combopt.objectives.nn import DenseNetObjective
 from combopt.objectives.permutation import TourObjective
 from combopt.objectives.quadratic import QuadraticObjective
 
-__all__ = ["CallableObjective", "DenseNetObjective", "LeastSquaresObjective", "Objective", "QuadraticObjective", "TourObjective"]
+__all__ = ["CallableObjective", "DenseNetObjective", "LeNetConvObjective", "LeastSquaresObjective", "Objective", "QuadraticObjective", "TourObjective"]
