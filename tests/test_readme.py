@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _commands(section: str) -> list[str]:
     text = (ROOT / "README.md").read_text()
-    match = re.search(rf"<!-- {section} -->\s*```(?:sh|bash)?\n(.*?)```", text, re.S)
+    match = re.search(rf"<!-- {section} -->\s*```(?:sh|bash)?\n(.*?)```", text, re.DOTALL)
     assert match, f"README.md has no fenced block after <!-- {section} -->"
     return [line.strip() for line in match.group(1).splitlines() if line.strip()]
 

@@ -41,7 +41,6 @@ _NAMESPACE = _interpreted_namespace()
 run_paper = _NAMESPACE["run_paper"]
 run_anneal = _NAMESPACE["run_anneal"]
 run_tabu = _NAMESPACE["run_tabu"]
-run_tabu_flips = _NAMESPACE["run_tabu_flips"]
 finish = _NAMESPACE["finish"]
 initialize = _NAMESPACE["initialize"]
 delta_scale = _NAMESPACE["delta_scale"]

@@ -15,7 +15,6 @@ the same calls go to the problem object's ``init``, ``deltas`` and ``apply``
 methods, which is how a Python-callable objective runs the same strategies.
 """
 
-import numpy as np
 from numba import types
 
 
@@ -44,15 +43,10 @@ def obj_flip(problem, values, offsets, x_idx, cache, i, step, gain):
     change ``gain[j]`` of moving ``j`` to its other value and that move's value
     change ``step[j]``, so that a search over single flips reads every move's
     delta from ``gain`` without an ``obj_deltas`` call per variable. Kinds that
-    implement it are listed in :data:`FLIP_KINDS`; this generic version (an
-    ``obj_apply`` and a fresh ``obj_deltas`` per variable) states the contract.
+    implement it are listed in :data:`FLIP_KINDS`; the solver uses it for
+    those only, so there is no interpreted version.
     """
-    obj_apply(problem, values, offsets, x_idx, cache, i, 1 - x_idx[i])
-    out = np.empty(2)
-    for j in range(x_idx.shape[0]):
-        obj_deltas(problem, values, offsets, x_idx, cache, j, out)
-        gain[j] = out[1 - x_idx[j]]
-        step[j] = values[offsets[j] + 1 - x_idx[j]] - values[offsets[j] + x_idx[j]]
+    raise NotImplementedError(f"{type(problem).__name__} has no obj_flip (see FLIP_KINDS)")
 
 
 #: Kernel kinds (namedtuple classes) with a compiled :func:`obj_flip`.

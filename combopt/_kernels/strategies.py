@@ -141,6 +141,12 @@ def _save_best(st, r):
 
 
 @njit(cache=True)
+def _load_read(st, r):
+    """A read's running values at the start of a chunk: ``(energy, best, rng, evaluations, stall)``."""
+    return st.energy[r], st.best_energy[r], st.rng[r], st.evaluations[r], st.stall[r]
+
+
+@njit(cache=True)
 def _store_read(st, r, energy, best, rng, evaluations, stall):
     """Write a read's running values back to the read state at the end of a chunk."""
     st.energy[r] = energy
@@ -193,11 +199,7 @@ def _anneal_read(
     x = st.x_idx[r]
     cache = st.cache[r]
     n = x.shape[0]
-    energy = st.energy[r]
-    best = st.best_energy[r]
-    rng = st.rng[r]
-    evaluations = st.evaluations[r]
-    stall = st.stall[r]
+    energy, best, rng, evaluations, stall = _load_read(st, r)
     for it in range(betas.shape[0]):
         if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
             break
@@ -296,11 +298,7 @@ def _tabu_read(
     x = st.x_idx[r]
     cache = st.cache[r]
     n = x.shape[0]
-    energy = st.energy[r]
-    best = st.best_energy[r]
-    rng = st.rng[r]
-    evaluations = st.evaluations[r]
-    stall = st.stall[r]
+    energy, best, rng, evaluations, stall = _load_read(st, r)
     tabu_until = st.tabu_until[r]
     for it in range(n_iters):
         if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
@@ -377,11 +375,7 @@ def _tabu_flips_read(
     x = st.x_idx[r]
     cache = st.cache[r]
     n = x.shape[0]
-    energy = st.energy[r]
-    best = st.best_energy[r]
-    rng = st.rng[r]
-    evaluations = st.evaluations[r]
-    stall = st.stall[r]
+    energy, best, rng, evaluations, stall = _load_read(st, r)
     tabu_until = st.tabu_until[r]
     _flip_deltas(problem, values, offsets, x, cache, step, gain, out)
     for it in range(n_iters):

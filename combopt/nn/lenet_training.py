@@ -38,7 +38,14 @@ from combopt.nn.datasets import Dataset
 from combopt.nn.lenet import CONV_SHAPES, HEAD_SIZES, LeNet, pretrain_lenet
 from combopt.nn.models import sample_losses
 from combopt.nn.packing import PackedLeNet
-from combopt.nn.training import CurvePoint, TrainingRecord, refit_output_scales, scaled_domain
+from combopt.nn.training import (
+    CurvePoint,
+    TrainingRecord,
+    check_positive_int,
+    finite_set,
+    refit_output_scales,
+    scaled_domain,
+)
 from combopt.provenance import versions
 
 __all__ = ["fit_scales", "train_lenet"]
@@ -167,13 +174,10 @@ def train_lenet(
     from combopt.objectives import DenseNetObjective, LeNetConvObjective
 
     for name, value in (("rounds", rounds), ("conv_batch", conv_batch), ("head_batch", head_batch), ("epochs", epochs)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_int(name, value)
     if not np.isfinite(batch_growth) or batch_growth < 1.0:
         raise ValueError(f"batch_growth must be a finite number >= 1, got {batch_growth!r}")
-    omega = np.unique(np.asarray(omega, dtype=np.float64))
-    if omega.size < 2:
-        raise ValueError("omega needs at least two distinct values")
+    omega = finite_set(omega)
     X_tr, y_tr, X_va, y_va = data.X_train, data.y_train, data.X_val, data.y_val
     n_train = len(y_tr)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))

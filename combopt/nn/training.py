@@ -35,7 +35,8 @@ from combopt.nn.models import DenseNet, pretrain
 from combopt.nn.packing import PackedDenseNet
 from combopt.provenance import versions
 
-__all__ = ["CurvePoint", "TrainingRecord", "refit_output_scales", "scaled_domain", "train_conntra"]
+__all__ = ["CurvePoint", "TrainingRecord", "check_positive_int", "finite_set", "refit_output_scales",
+           "scaled_domain", "train_conntra"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,33 @@ class TrainingRecord:
     def to_dict(self) -> dict:
         """A JSON-ready dict (the ``combopt train --json`` record)."""
         return asdict(self)
+
+
+def check_positive_int(name: str, value) -> int:
+    """``value`` as an ``int`` if it is a positive integer (not a bool); ``ValueError`` otherwise.
+
+    Examples
+    --------
+    >>> check_positive_int("rounds", 3)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def finite_set(omega) -> np.ndarray:
+    """The sorted distinct values of ``omega``; ``ValueError`` if fewer than two.
+
+    Examples
+    --------
+    >>> finite_set([1, -1, 0, 1]).tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    omega = np.unique(np.asarray(omega, dtype=np.float64))
+    if omega.size < 2:
+        raise ValueError("omega needs at least two distinct values")
+    return omega
 
 
 def scaled_domain(sizes, omega, scales):
@@ -249,16 +277,12 @@ def train_conntra(
     from combopt import solve
     from combopt.objectives import DenseNetObjective
 
-    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
-        raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-                                   or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    check_positive_int("iterations", iterations)
+    if batch_size is not None:
+        check_positive_int("batch_size", batch_size)
     if isinstance(segments, bool) or not isinstance(segments, (int, np.integer)) or not 1 <= segments <= iterations:
         raise ValueError(f"segments must be an integer in 1..iterations ({iterations}), got {segments!r}")
-    omega = np.unique(np.asarray(omega, dtype=np.float64))
-    if omega.size < 2:
-        raise ValueError("omega needs at least two distinct values")
+    omega = finite_set(omega)
     task = task or data.name
     X_tr, y_tr, X_va, y_va = data.X_train, data.y_train, data.X_val, data.y_val
 

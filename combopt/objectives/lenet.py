@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from combopt.nn.lenet import CONV_SHAPES, PAD1, _conv, _images, _pool, conv_features
-from combopt.nn.models import DenseNet, sample_losses
-from combopt.objectives.base import Objective
+from combopt.nn.models import LOSSES, DenseNet, sample_losses
+from combopt.objectives.base import Objective, as_finite_array
 
 __all__ = ["LeNetConvObjective"]
 
@@ -72,14 +72,12 @@ class LeNetConvObjective(Objective):
     num_variables = int(_STARTS[-1])
 
     def __init__(self, X, y, head: DenseNet, *, loss: str = "cross_entropy"):
-        images = _images(np.asarray(X, dtype=np.float64))
+        images = _images(as_finite_array("X", X, ndim=(2, 3)))
         y = np.asarray(y)
         if y.shape != (images.shape[0],) or images.shape[0] == 0:
             raise ValueError(f"y must have shape ({images.shape[0]},) with at least one sample, got {y.shape}")
-        if not np.all(np.isfinite(images)):
-            raise ValueError("X contains NaN or infinite values")
-        if loss not in ("cross_entropy", "squared"):
-            raise ValueError(f"loss must be 'cross_entropy' or 'squared', got {loss!r}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         self.X = images.reshape(images.shape[0], -1)
         self.y = y.astype(np.int64)
         self.head = head
@@ -119,11 +117,10 @@ class _ConvProblem:
         b = self.batch
         self.shapes = {"params": (LeNetConvObjective.num_variables,), "a1": (b, 6, 28, 28), "p1": (b, 6, 14, 14),
                        "a2": (b, 16, 10, 10), "f": (b, 16, 5, 5), "z1": (b, 120), "loss": (b,)}
-        parts = [(name, int(np.prod(shape))) for name, shape in self.shapes.items()]
-        self.offsets, pos = {}, 1
-        for name, size in parts:
-            self.offsets[name] = (pos, pos + size)
-            pos += size
+        self.offsets, pos = {}, 0
+        for name, shape in self.shapes.items():
+            self.offsets[name] = (pos, pos + int(np.prod(shape)))
+            pos = self.offsets[name][1]
         self.length = pos
 
     def _views(self, cache):
@@ -142,8 +139,7 @@ class _ConvProblem:
         v["f"][:] = _relu_pool(v["a2"])
         v["z1"][:] = v["f"].reshape(self.batch, -1) @ self.w1 + self.b1
         v["loss"][:] = self._losses_from_z1(v["z1"])
-        cache[0] = v["loss"].sum()
-        return cache[0] / self.batch
+        return float(v["loss"].mean())
 
     def _trial(self, v, i, d):
         """New ``(channel updates, z1, losses)`` if parameter ``i`` moved by ``d``.
@@ -198,4 +194,3 @@ class _ConvProblem:
             _, o, v["a2"][:, o], v["f"][:, o] = update
         v["z1"][:] = z1
         v["loss"][:] = losses
-        cache[0] = v["loss"].sum()
