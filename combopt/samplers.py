@@ -212,7 +212,9 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
             "stop_reason": result.stop_reason,
         }
         sampleset = result_to_sampleset(result, labels, bqm.vartype, info)
-        timing["postprocessing_ns"] = _ns(result.timing["postprocess"] + time.perf_counter() - t_post)
+        timing["postprocessing_ns"] = _ns(
+            result.timing["polish"] + result.timing["postprocess"] + time.perf_counter() - t_post
+        )
         return sampleset
 
 

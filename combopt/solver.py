@@ -5,18 +5,22 @@
 It runs ``num_reads`` independent reads in parallel; each read's random stream
 comes from ``SeedSequence(seed, spawn_key=(read, ...))``, so a run with a fixed
 number of iterations gives the same result for any thread count and any chunking.
-Time limits, target energies, stall limits and the progress callback are checked
-between chunks of iterations (chunks grow until each takes ~20 ms), which only
-decides *when* a run stops, never what an iteration computes.
+Target energies, stall limits and the progress callback are checked between
+chunks of iterations (chunks grow until each takes ~20 ms), which only decides
+*when* a run stops, never what an iteration computes. Time limits and Ctrl-C do
+not wait for a chunk to end: the kernels run on worker threads and poll a stop
+flag at every coordinate step (every move for tabu), which the waiting main
+thread raises at the deadline, so a limit holds however long one iteration is.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import types as pytypes
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -35,6 +39,11 @@ __all__ = ["Progress", "SolveResult", "solve"]
 
 _CHUNK_SECONDS = 0.02
 _TRACE_LIMIT = 100_000  # per-iteration trace columns kept before switching to one per chunk
+_TRACE_ENTRIES = 2**23  # at most this many trace values per part (64 MiB), however many reads
+_CHUNK_ENTRIES = 2**20  # a chunk's trace buffer: reads x iterations, bounded
+_POLL_SECONDS = 0.1  # the waiting main thread looks at the clock (and lets Ctrl-C in) this often
+#: Values of ``ReadState.stop``: nonzero makes every read leave at its next step.
+_STOP_TARGET, _STOP_TIME, _STOP_INTERRUPT = 1, 2, 3
 _POLISH_SWEEPS = 10_000
 _SEED_LIMIT = 2**128
 
@@ -66,7 +75,9 @@ class SolveResult:
         Each read's current energy after each recorded iteration.
     trace_iterations : ndarray of int, shape (T,)
         The iteration (1-based) of each trace column: every iteration up to
-        100,000, then the last iteration of each chunk.
+        100,000 (fewer when ``num_reads * 100,000`` would pass 2**23 values),
+        then the last iteration of some chunks, thinned so that the trace
+        stays within about twice that size however long the run.
     best_trace : tuple of (float, float)
         ``(seconds, best energy so far)`` each time the best over reads improved.
     evaluations : int
@@ -76,12 +87,14 @@ class SolveResult:
     timing : mapping of str to float
         Seconds spent in ``preprocess`` (validation, lowering, initial states),
         ``compile`` (Numba compilation or cache load, paid once per process),
-        ``solve`` (the search) and ``postprocess`` (polish, recomputation).
+        ``solve`` (the search), ``polish`` (the closing descent, or saving the
+        pending bests) and ``postprocess`` (recomputing the energies).
     seed : int
         The seed used (drawn from the OS when none was given).
     strategy : str
     stop_reason : str
         One of ``"iterations"``, ``"time_limit"``, ``"target"``, ``"stall"``, ``"callback"``.
+        (Ctrl-C stops every read within a step and re-raises ``KeyboardInterrupt``.)
     info : mapping
         Strategy parameters in effect (e.g. the annealing ``beta_range``).
     """
@@ -100,6 +113,11 @@ class SolveResult:
     strategy: str
     stop_reason: str
     info: pytypes.MappingProxyType = field(default_factory=lambda: pytypes.MappingProxyType({}))
+
+    @property
+    def seconds_excluding_compile(self) -> float:
+        """Every phase of the call but Numba's compilation (or cache load)."""
+        return sum(seconds for phase, seconds in self.timing.items() if phase != "compile")
 
     @property
     def evaluations_per_second(self) -> float:
@@ -246,10 +264,15 @@ class _Runner:
         """Use, for the next chunk only, the betas at these fractions of the time budget."""
         self.clock_betas = self.strategy.beta_at(fractions, *self.beta_range)
 
-    def each_block(self, kernel, state: ReadState, *tail) -> None:
-        """Call ``kernel(problem, values, offsets, state, lo, hi, *tail)`` on every block of reads."""
+    def each_block(self, kernel, state: ReadState, *tail, deadline: float | None = None) -> None:
+        """Call ``kernel(problem, values, offsets, state, lo, hi, *tail)`` on every block of reads.
+
+        The blocks run on the pool while this thread waits; at ``deadline``
+        (a ``time.perf_counter()`` value) or on Ctrl-C it raises the state's
+        stop flag, which the kernels poll, and waits for them to leave.
+        """
         reads = state.x_idx.shape[0]
-        if self.pool is None or reads <= 1:
+        if reads == 0:  # the compile-only calls
             kernel(*self.args, state, 0, reads, *tail)
             return
         bounds = np.linspace(0, reads, min(self.workers, reads) + 1).astype(np.int64)
@@ -257,15 +280,30 @@ class _Runner:
             self.pool.submit(kernel, *self.args, state, lo, hi, *tail)
             for lo, hi in zip(bounds[:-1], bounds[1:])
         ]
+        try:
+            while wait(futures, timeout=_poll_timeout(deadline)).not_done:
+                if deadline is not None and time.perf_counter() >= deadline and not state.stop[0]:
+                    state.stop[0] = _STOP_TIME
+        except KeyboardInterrupt:
+            state.stop[0] = _STOP_INTERRUPT
+            wait(futures)
+            raise
         for future in futures:
             future.result()
 
-    def run(self, start: int, n_iters: int, trace: np.ndarray, state: ReadState | None = None) -> None:
-        """Advance every read by ``n_iters`` iterations (global iterations ``start`` onwards)."""
+    def run(
+        self, start: int, n_iters: int, trace: np.ndarray, state: ReadState | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        """Advance every read by ``n_iters`` iterations (global iterations ``start`` onwards).
+
+        At ``deadline`` the reads stop where they are, mid-iteration if need be.
+        """
         st = self.state if state is None else state
         k = self.kernels
+        block = functools.partial(self.each_block, deadline=deadline)
         if isinstance(self.strategy, Paper):
-            self.each_block(k.run_paper, st, n_iters, self.target, self.max_stall, trace)
+            block(k.run_paper, st, n_iters, self.target, self.max_stall, trace)
         elif isinstance(self.strategy, Annealing):
             if not n_iters:  # the compile-only call, made before prepare() sets the schedule
                 betas = np.empty(0)
@@ -275,13 +313,12 @@ class _Runner:
                 betas = self.betas[np.arange(start, start + n_iters) % self.betas.shape[0]]
             sequential = self.strategy.order == "sequential"
             metropolis = self.strategy.rule == "metropolis"
-            self.each_block(
-                k.run_anneal, st, betas, sequential, metropolis, self.target, self.max_stall, trace
-            )
+            block(k.run_anneal, st, betas, sequential, metropolis, self.target, self.max_stall, trace)
         else:
             tenure, restart, perturb = self.tabu if n_iters else (0, 0, 0)
-            self.each_block(
-                self.tabu_kernel, st, n_iters, tenure, restart, perturb, self.target, self.max_stall, trace
+            block(
+                self.tabu_kernel, st, n_iters, tenure, restart, perturb, self.target, self.max_stall,
+                trace,
             )
 
 
@@ -294,15 +331,57 @@ class _Search(NamedTuple):
     seconds: float
 
 
+def _poll_timeout(deadline: float | None) -> float:
+    """How long the main thread may sleep before it must look at the clock again."""
+    if deadline is None:
+        return _POLL_SECONDS
+    return min(_POLL_SECONDS, max(0.0, deadline - time.perf_counter()))
+
+
+class _Trace:
+    """Each read's energy after every iteration, then after every chunk, in bounded memory.
+
+    The first ``limit`` iterations are kept one column each; later ones one
+    column per chunk, and when those exceed ``limit`` every other one is
+    dropped, so a trace never holds more than about ``2 * limit * reads`` values.
+    """
+
+    def __init__(self, num_reads: int):
+        self.limit = max(1, min(_TRACE_LIMIT, _TRACE_ENTRIES // num_reads))
+        self.head: list[np.ndarray] = []
+        self.head_iterations: list[np.ndarray] = []
+        self.tail: list[np.ndarray] = []
+        self.tail_iterations: list[int] = []
+        self.kept = 0
+
+    def add(self, chunk: np.ndarray, done: int) -> None:
+        """Record ``chunk`` (reads x iterations, already forward-filled) ending at ``done``."""
+        ran = chunk.shape[1]
+        if done <= self.limit:
+            self.head.append(chunk)
+            self.head_iterations.append(np.arange(done - ran + 1, done + 1))
+            return
+        self.tail.append(chunk[:, -1:])
+        self.tail_iterations.append(done)
+        if len(self.tail) > self.limit:
+            self.tail, self.tail_iterations = self.tail[1::2], self.tail_iterations[1::2]
+
+    def columns(self) -> tuple[list, list]:
+        """The recorded columns and their iterations, for :class:`SolveResult`."""
+        return self.head + self.tail, self.head_iterations + [np.array(self.tail_iterations)]
+
+
 def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) -> _Search:
     """Run chunks of iterations until a stopping rule fires; collect traces and progress."""
     state = runner.state
     num_reads = state.x_idx.shape[0]
     t_solve = time.perf_counter()
-    traces, trace_iters = [], []
+    deadline = None if time_limit is None else t_solve + time_limit
+    recorder = _Trace(num_reads)
     last_energy = state.energy.copy()
     best_trace = [(0.0, float(np.min(state.best_energy)))]
     done, chunk, stop_reason = 0, 1, "iterations"
+    chunk_cap = max(1, _CHUNK_ENTRIES // num_reads)
     # Time-limited annealing is one cycle over the budget, scheduled by the clock.
     follow_clock = isinstance(runner.strategy, Annealing) and time_limit and max_iterations is None
     if follow_clock:
@@ -316,19 +395,14 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
         t_chunk = time.perf_counter()
         if follow_clock:
             runner.follow_clock((t_chunk - t_solve + per_iteration * np.arange(1, n_iters + 1)) / time_limit)
-        runner.run(done, n_iters, trace)
+        runner.run(done, n_iters, trace, deadline=deadline)
         now = time.perf_counter()
         ran = int(np.max(np.nonzero(~np.all(np.isnan(trace), axis=0))[0], initial=-1)) + 1
         trace = _forward_fill(trace[:, :ran], last_energy)
         if ran:
             last_energy = trace[:, -1]
-            if done + ran <= _TRACE_LIMIT:
-                traces.append(trace)
-                trace_iters.append(np.arange(done + 1, done + ran + 1))
-            else:
-                traces.append(trace[:, -1:])
-                trace_iters.append(np.array([done + ran]))
-        done += ran
+            done += ran
+            recorder.add(trace, done)
         best = float(np.min(state.best_energy))
         if best < best_trace[-1][1]:
             best_trace.append((now - t_solve, best))
@@ -337,21 +411,21 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
         ):
             stop_reason = "callback"
             break
-        if state.stop[0]:
+        if state.stop[0] == _STOP_TARGET:
             stop_reason = "target"
+            break
+        if state.stop[0] == _STOP_TIME or (deadline is not None and now >= deadline):
+            stop_reason = "time_limit"
             break
         if ran < n_iters or (max_stall is not None and np.all(state.stall >= max_stall)):
             stop_reason = "stall"
             break
-        elapsed = now - t_solve
-        if time_limit is not None and elapsed >= time_limit:
-            stop_reason = "time_limit"
-            break
         per_iteration = (now - t_chunk) / max(ran, 1)
         if now - t_chunk < _CHUNK_SECONDS:
-            chunk *= 2
+            chunk = min(2 * chunk, chunk_cap)
         if time_limit is not None and per_iteration > 0:
-            chunk = max(1, min(chunk, int((time_limit - elapsed) / per_iteration) + 1))
+            chunk = max(1, min(chunk, int((deadline - now) / per_iteration) + 1))
+    traces, trace_iters = recorder.columns()
     return _Search(traces, trace_iters, best_trace, done, stop_reason, time.perf_counter() - t_solve)
 
 
@@ -367,6 +441,8 @@ def _compile(runner: _Runner, cache_length: int) -> float:
     runner.each_block(runner.kernels.initialize, empty)
     runner.run(0, 0, np.zeros((0, 0)), empty)
     runner.each_block(runner.kernels.finish, empty, True, 0)
+    if isinstance(runner.strategy, Annealing):
+        runner.kernels.delta_scale(*runner.args, empty)
     return time.perf_counter() - start
 
 
@@ -423,7 +499,9 @@ def solve(
         strategy's own, unless ``time_limit`` is given, in which case the run
         goes on until the time limit.
     time_limit : float, optional
-        Seconds of search (compile time excluded).
+        Seconds of search (compile time excluded). It holds at any size: the
+        reads stop mid-iteration when it passes, and the closing polish gets
+        5% of it more (plus 25 ms) at most.
     target_energy : float, optional
         Stop as soon as any read reaches an energy ``<=`` this.
     max_stall : int, optional
@@ -495,8 +573,9 @@ def solve(
     compiled = isinstance(problem, tuple)  # kernel kinds are namedtuples
     kernels = jit_kernels if compiled else interpreted
     state = _new_state(x_idx, cache_length, seed)
+    # Even one read runs on a worker thread: this thread keeps the clock (see each_block).
     workers = min(num_reads, numba.get_num_threads()) if compiled else 1
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    pool = ThreadPoolExecutor(max_workers=workers)
     try:
         runner = _Runner(
             kernels, strategy, problem, values, offsets, state, target_energy, max_stall, pool, workers
@@ -507,22 +586,27 @@ def solve(
         preprocess = time.perf_counter() - t_start - compile_seconds
         search = _search(runner, max_iterations, time_limit, max_stall, callback)
         t_post = time.perf_counter()
-        runner.each_block(kernels.finish, state, bool(polish), _POLISH_SWEEPS)
+        # A time-limited run's polish gets a budget of its own (5% of the limit + 25 ms),
+        # so the whole call ends within 10% + 50 ms of the limit; a cut polish keeps its gains.
+        state.stop[0] = 0
+        polish_deadline = None if time_limit is None else t_post + 0.05 * time_limit + 0.025
+        runner.each_block(kernels.finish, state, bool(polish), _POLISH_SWEEPS, deadline=polish_deadline)
+        polish_seconds = time.perf_counter() - t_post
     finally:
-        if pool is not None:
-            pool.shutdown()
+        pool.shutdown()
     samples = values[offsets[:-1] + state.best_idx]
     energies = objective._energies(samples)
     best_read = int(np.argmin(energies))
     trace = np.concatenate(search.traces, axis=1) if search.traces else np.zeros((num_reads, 0))
-    iterations = np.concatenate(search.trace_iterations) if search.traces else np.zeros(0, dtype=np.int64)
+    iterations = np.concatenate(search.trace_iterations).astype(np.int64)
     x = samples[best_read].copy()
     _read_only(x, samples, energies, trace, iterations)
     timing = {
         "preprocess": preprocess,
         "compile": compile_seconds,
         "solve": search.seconds,
-        "postprocess": time.perf_counter() - t_post,
+        "polish": polish_seconds,
+        "postprocess": time.perf_counter() - t_post - polish_seconds,
     }
     return SolveResult(
         x=x,

@@ -45,7 +45,7 @@ ReadState = namedtuple(
         "moves_since_best",  # (R,) int64: tabu moves since the best improved
         "clock",  # (R,) int64: tabu move counter (the tenure's time axis)
         "tabu_until",  # (R, n) int64: move number until which a variable is tabu
-        "stop",  # (1,) int64: set by any read that reaches the target energy
+        "stop",  # (1,) int64: nonzero stops every read (1 target, 2 time limit, 3 interrupt)
     ],
 )
 
@@ -170,6 +170,8 @@ def _paper_read(problem, values, offsets, st, r, n_iters, target, max_stall, tra
             break
         start_energy = energy
         for _ in range(n):
+            if st.stop[0] != 0:  # time limit, interrupt or target: leave mid-iteration
+                break
             rng, i = next_below(rng, n)
             obj_deltas(problem, values, offsets, x, cache, i, out)
             m = _domain_size(offsets, i)
@@ -205,6 +207,8 @@ def _anneal_read(
             break
         beta = betas[it]
         for step in range(n):
+            if st.stop[0] != 0:  # time limit, interrupt or target: leave mid-sweep
+                break
             if sequential:
                 i = step
             else:
@@ -305,6 +309,8 @@ def _tabu_read(
             break
         improved = False
         for _ in range(n):
+            if st.stop[0] != 0:  # time limit, interrupt or target: leave mid-iteration
+                break
             clock = st.clock[r]
             aspiration = best - _tolerance(best) - energy
             move_delta = np.inf
@@ -383,6 +389,8 @@ def _tabu_flips_read(
             break
         improved = False
         for _ in range(n):
+            if st.stop[0] != 0:  # time limit, interrupt or target: leave mid-iteration
+                break
             clock = st.clock[r]
             aspiration = best - _tolerance(best) - energy
             move_delta = np.inf
@@ -489,6 +497,8 @@ def _polish_read(problem, values, offsets, st, r, max_sweeps, out):
     for _ in range(max_sweeps):
         changed = False
         for i in range(n):
+            if st.stop[0] != 0:  # the polish's own time budget ran out: keep what it has
+                break
             obj_deltas(problem, values, offsets, x, cache, i, out)
             m = _domain_size(offsets, i)
             evaluations += m - 1
@@ -553,11 +563,13 @@ def delta_scale(problem, values, offsets, st):
     Used to choose a default annealing temperature range from the problem's
     own energy scale, the way dimod samplers do from the fields.
     """
+    largest = 0.0
+    smallest = np.inf
+    if st.x_idx.shape[0] == 0:  # the compile-only call
+        return largest, smallest
     x = st.x_idx[0]
     cache = st.cache[0]
     out = np.empty(np.max(offsets[1:] - offsets[:-1]), dtype=np.float64)
-    largest = 0.0
-    smallest = np.inf
     for i in range(x.shape[0]):
         obj_deltas(problem, values, offsets, x, cache, i, out)
         for k in range(_domain_size(offsets, i)):

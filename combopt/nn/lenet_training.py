@@ -236,7 +236,7 @@ def train_lenet(
         result = solve(conv_objective, conv_domain, strategy=strategy, max_iterations=1, initial=net.flat()[:_N_CONV],
                        seed=int(block_seeds[0]), num_reads=1, polish=False)
         net = net.with_flat(np.concatenate([result.x, net.flat()[_N_CONV:]]))
-        conv_seconds = result.timing["preprocess"] + result.timing["solve"] + result.timing["postprocess"]
+        conv_seconds = result.seconds_excluding_compile
         compile_seconds += result.timing["compile"]
         seconds += conv_seconds
         head_start = seconds
@@ -249,7 +249,7 @@ def train_lenet(
                        seed=int(block_seeds[1]), num_reads=1, polish=False)
         head_x = np.array(result.x)
         compile_seconds += result.timing["compile"]
-        seconds += result.timing["preprocess"] + result.timing["solve"] + result.timing["postprocess"]
+        seconds += result.seconds_excluding_compile
         if refit_scales:
             t0 = time.perf_counter()
             head_scales, head_x = refit_output_scales(head_objective, head_x, scales[len(CONV_SHAPES):], omega)

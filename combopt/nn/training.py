@@ -332,7 +332,7 @@ def train_conntra(
         )
         x = np.array(result.x)
         compile_seconds += result.timing["compile"]
-        seconds += result.timing["preprocess"] + result.timing["solve"] + result.timing["postprocess"]
+        seconds += result.seconds_excluding_compile
         if refit_scales:
             t0 = time.perf_counter()
             scales, x = refit_output_scales(objective, x, scales, omega)
