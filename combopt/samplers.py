@@ -118,7 +118,7 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
         seed: int | None = None,
         initial_states=None,
         initial_states_generator: str = "random",
-        strategy="tabu",
+        strategy="auto",
         time_limit: float | None = None,
         target_energy: float | None = None,
         max_iterations: int | None = None,
@@ -140,7 +140,10 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
             Starting points; completed by ``initial_states_generator``
             (``"random"``, ``"tile"`` or ``"none"``) when fewer than
             ``num_reads`` are given.
-        strategy : {"paper", "anneal", "tabu"} or strategy instance
+        strategy : str or strategy instance
+            A name of :data:`combopt.strategies.STRATEGIES` (default
+            ``"auto"``: chosen from the problem, recorded in
+            ``info["auto"]``), or an instance.
         time_limit : float, optional
             Seconds of search; the run stops there.
         target_energy : float, optional
@@ -211,6 +214,8 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
             "strategy": result.strategy,
             "stop_reason": result.stop_reason,
         }
+        if "auto" in result.info:
+            info["auto"] = dict(result.info["auto"])
         sampleset = result_to_sampleset(result, labels, bqm.vartype, info)
         timing["postprocessing_ns"] = _ns(
             result.timing["polish"] + result.timing["postprocess"] + time.perf_counter() - t_post

@@ -30,10 +30,11 @@ import numpy as np
 from combopt._kernels import interpreted
 from combopt._kernels import strategies as jit_kernels
 from combopt._kernels.protocol import FLIP_KINDS
+from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic
 from combopt._kernels.strategies import ReadState
 from combopt.domain import Domain, discretize
 from combopt.objectives.base import Objective
-from combopt.strategies import Annealing, Paper, Tabu, resolve_strategy
+from combopt.strategies import Annealing, Auto, Paper, ProblemFeatures, Tabu, resolve_strategy
 
 __all__ = ["Progress", "SolveResult", "solve"]
 
@@ -356,11 +357,13 @@ class _Trace:
 
     def add(self, chunk: np.ndarray, done: int) -> None:
         """Record ``chunk`` (reads x iterations, already forward-filled) ending at ``done``."""
-        ran = chunk.shape[1]
-        if done <= self.limit:
-            self.head.append(chunk)
-            self.head_iterations.append(np.arange(done - ran + 1, done + 1))
-            return
+        first = done - chunk.shape[1] + 1
+        if first <= self.limit:  # the part of the chunk within the limit, one column each
+            head = min(done, self.limit) - first + 1
+            self.head.append(chunk[:, :head])
+            self.head_iterations.append(np.arange(first, first + head))
+            if done <= self.limit:
+                return
         self.tail.append(chunk[:, -1:])
         self.tail_iterations.append(done)
         if len(self.tail) > self.limit:
@@ -458,6 +461,28 @@ def _forward_fill(chunk: np.ndarray, previous: np.ndarray) -> np.ndarray:
     return filled
 
 
+def problem_features(problem, offsets: np.ndarray) -> ProblemFeatures:
+    """Measure what :class:`~combopt.strategies.Auto` chooses by, on a lowered problem."""
+    sizes = offsets[1:] - offsets[:-1]
+    n = sizes.shape[0]
+    degree, levels = math.nan, 0
+    if isinstance(problem, SparseQuadratic):
+        degree = problem.indices.shape[0] / max(n, 1)
+        levels = np.unique(np.abs(problem.data[problem.data != 0])).shape[0]
+    elif isinstance(problem, DenseQuadratic):
+        nonzero = problem.couplings[problem.couplings != 0]
+        degree = nonzero.shape[0] / max(n, 1)
+        levels = np.unique(np.abs(nonzero)).shape[0]
+    return ProblemFeatures(
+        kind=type(problem).__name__ if isinstance(problem, tuple) else "python",
+        num_variables=int(n),
+        max_domain=int(sizes.max(initial=0)),
+        two_valued=bool(n and np.all(sizes == 2)),
+        mean_degree=float(degree),
+        weight_levels=int(levels),
+    )
+
+
 def _read_only(*arrays):
     for arr in arrays:
         arr.flags.writeable = False
@@ -467,7 +492,7 @@ def solve(
     objective: Objective,
     domain: Domain | None = None,
     *,
-    strategy="paper",
+    strategy="auto",
     num_reads: int = 1,
     max_iterations: int | None = None,
     time_limit: float | None = None,
@@ -490,8 +515,10 @@ def solve(
     domain : Domain, optional
         Values each variable may take; defaults to the objective's own domain
         if it has one.
-    strategy : {"paper", "anneal", "tabu"} or strategy instance
-        See :mod:`combopt.strategies`.
+    strategy : str or strategy instance
+        A name of :data:`combopt.strategies.STRATEGIES` (``"auto"``, the
+        default, chooses from the problem and records its choice in
+        ``info["auto"]``), or an instance; see :mod:`combopt.strategies`.
     num_reads : int
         Independent runs, executed in parallel.
     max_iterations : int, optional
@@ -501,7 +528,8 @@ def solve(
     time_limit : float, optional
         Seconds of search (compile time excluded). It holds at any size: the
         reads stop mid-iteration when it passes, and the closing polish gets
-        5% of it more (plus 25 ms) at most.
+        5% of it more (plus 25 ms) at most, or is left out when that would not
+        cover one re-initialisation of the reads.
     target_energy : float, optional
         Stop as soon as any read reaches an energy ``<=`` this.
     max_stall : int, optional
@@ -561,8 +589,6 @@ def solve(
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable")
     seed = _check_seed(seed)
-    if max_iterations is None and time_limit is None:
-        max_iterations = strategy.default_iterations(n)
 
     points = _initial_points(objective, domain, num_reads, seed, initial, pretrained)
     x_idx = domain.index_of(points)
@@ -571,6 +597,13 @@ def solve(
     values, offsets = domain.lower(n)
     problem, cache_length = objective._lower()
     compiled = isinstance(problem, tuple)  # kernel kinds are namedtuples
+    auto = None
+    if isinstance(strategy, Auto):
+        choice, reason = strategy.choose(problem_features(problem, offsets))
+        auto = {"choice": choice, "reason": reason}
+        strategy = resolve_strategy(choice)
+    if max_iterations is None and time_limit is None:
+        max_iterations = strategy.default_iterations(n)
     kernels = jit_kernels if compiled else interpreted
     state = _new_state(x_idx, cache_length, seed)
     # Even one read runs on a worker thread: this thread keeps the clock (see each_block).
@@ -581,15 +614,22 @@ def solve(
             kernels, strategy, problem, values, offsets, state, target_energy, max_stall, pool, workers
         )
         compile_seconds = _compile(runner, cache_length) if compiled else 0.0
+        t_init = time.perf_counter()
         runner.each_block(kernels.initialize, state)
+        init_seconds = time.perf_counter() - t_init
         runner.prepare()
         preprocess = time.perf_counter() - t_start - compile_seconds
         search = _search(runner, max_iterations, time_limit, max_stall, callback)
         t_post = time.perf_counter()
-        # A time-limited run's polish gets a budget of its own (5% of the limit + 25 ms),
-        # so the whole call ends within 10% + 50 ms of the limit; a cut polish keeps its gains.
+        # A time-limited run's polish gets a budget of its own (5% of the limit + 25 ms), so
+        # search and polish end within 10% + 50 ms of the limit; a cut polish keeps its gains.
+        # It starts by re-initialising every read, so it is skipped when the budget would not
+        # even cover that (measured by the initialisation above).
         state.stop[0] = 0
-        polish_deadline = None if time_limit is None else t_post + 0.05 * time_limit + 0.025
+        polish_deadline = None
+        if time_limit is not None:
+            polish_deadline = t_post + 0.05 * time_limit + 0.025
+            polish = polish and 2.0 * init_seconds < polish_deadline - t_post
         runner.each_block(kernels.finish, state, bool(polish), _POLISH_SWEEPS, deadline=polish_deadline)
         polish_seconds = time.perf_counter() - t_post
     finally:
@@ -622,7 +662,7 @@ def solve(
         seed=seed,
         strategy=strategy.name,
         stop_reason=search.stop_reason,
-        info=pytypes.MappingProxyType(runner.info),
+        info=pytypes.MappingProxyType(runner.info if auto is None else {**runner.info, "auto": auto}),
     )
 
 

@@ -12,6 +12,8 @@ and differ in which coordinate they look at and which value they keep:
   not tabu (or that beats the best energy: aspiration), then forbid changing
   that variable for ``tenure`` moves; restart from the best state with a random
   perturbation after a stagnation.
+* :class:`Auto` -- the default: one of the above, chosen from measured
+  properties of the problem (domain sizes, coupling density and levels).
 
 An *iteration* is ``n`` coordinate steps for every strategy (``n`` variables):
 ``n`` random picks for Paper and Annealing, ``n`` moves for Tabu.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -161,8 +164,71 @@ class Tabu:
         return tenure, restart, max(1, int(round(self.perturbation * n))) if self.perturbation else 0
 
 
+class ProblemFeatures(NamedTuple):
+    """What :class:`Auto` measures of a lowered problem before it chooses."""
+
+    kind: str  #: the kernel kind (``"SparseQuadratic"``, ...) or ``"python"`` for interpreted ones
+    num_variables: int
+    max_domain: int  #: the largest domain size
+    two_valued: bool  #: every domain has exactly two values
+    mean_degree: float  #: couplings per variable (quadratic kinds; ``nan`` otherwise)
+    weight_levels: int  #: distinct nonzero coupling magnitudes (quadratic kinds; 0 otherwise)
+
+
+@dataclass(frozen=True)
+class Auto:
+    """Choose the strategy from measured properties of the problem (the default).
+
+    The rule, and the measurements behind it, are in ``docs/engine.md``
+    ("Choosing a strategy"):
+
+    * two-valued quadratic problems (QUBO, Ising) with few coupling levels
+      (Max-Cut-like: at most ``plateau_levels`` distinct magnitudes) and a
+      sparse coupling graph (mean degree at most ``sparse_degree``) go to
+      Metropolis annealing: their energy landscape is one of wide plateaus,
+      where annealing's cheap level moves beat tabu's best-move scans;
+    * other two-valued quadratic problems (OR-Library bqp, GKA) go to tabu;
+    * multi-valued compiled problems go to tabu while a move's scan over
+      every value of every variable is small (``n * max_domain`` at most
+      ``tabu_scan``), else to heat-bath annealing;
+    * interpreted objectives (one Python call per candidate) go to
+      heat-bath annealing, which tries each value once per sweep.
+
+    The choice and the reason are recorded in ``SolveResult.info["auto"]``,
+    and ``SolveResult.strategy`` names the strategy that ran.
+    """
+
+    sparse_degree: float = 64.0
+    plateau_levels: int = 2
+    tabu_scan: int = 20_000
+    name = "auto"
+
+    def choose(self, features: ProblemFeatures) -> tuple[str, str]:
+        """``(strategy name, reason)`` for a problem with these features."""
+        if features.kind == "python":
+            return "anneal", "interpreted objective: heat bath tries each value once per sweep"
+        if features.two_valued and features.weight_levels:
+            if (
+                features.weight_levels <= self.plateau_levels
+                and features.mean_degree <= self.sparse_degree
+            ):
+                return "metropolis", (
+                    f"two-valued, {features.weight_levels} coupling level(s), mean degree "
+                    f"{features.mean_degree:.1f}: a plateau landscape, annealed"
+                )
+            return "tabu", (
+                f"two-valued, {features.weight_levels} coupling levels, mean degree "
+                f"{features.mean_degree:.1f}: tabu search"
+            )
+        scan = features.num_variables * features.max_domain
+        if scan <= self.tabu_scan:
+            return "tabu", f"a move scans {scan} values: tabu search"
+        return "anneal", f"a move would scan {scan} values: heat-bath annealing"
+
+
 #: The strategies by name; ``"metropolis"`` is annealing with the Metropolis rule.
 STRATEGIES = {
+    "auto": Auto,
     "paper": Paper,
     "anneal": Annealing,
     "metropolis": lambda: Annealing(rule="metropolis"),
@@ -170,9 +236,9 @@ STRATEGIES = {
 }
 
 
-def resolve_strategy(strategy) -> Paper | Annealing | Tabu:
+def resolve_strategy(strategy) -> Auto | Paper | Annealing | Tabu:
     """A strategy instance from a name (a key of :data:`STRATEGIES`) or an instance."""
-    if isinstance(strategy, (Paper, Annealing, Tabu)):
+    if isinstance(strategy, (Auto, Paper, Annealing, Tabu)):
         return strategy
     if isinstance(strategy, str) and strategy in STRATEGIES:
         return STRATEGIES[strategy]()

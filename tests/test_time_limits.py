@@ -22,7 +22,7 @@ from combopt import Domain, solve
 from combopt.objectives import CallableObjective, QuadraticObjective
 from combopt.strategies import STRATEGIES
 
-LIMIT = 1.0
+LIMIT = 2.0
 SLACK = 0.1 * LIMIT + 0.05
 
 
@@ -72,10 +72,10 @@ def test_time_limit_cuts_an_interpreted_iteration():
         return float(np.sum(x))
 
     result = solve(
-        CallableObjective(energy, n), Domain.binary(), strategy="paper", time_limit=0.3, seed=0
+        CallableObjective(energy, n), Domain.binary(), strategy="paper", time_limit=1.0, seed=0
     )
     assert result.stop_reason == "time_limit"
-    assert result.timing["solve"] + result.timing["polish"] <= 0.3 + 0.1 * 0.3 + 0.05
+    assert result.timing["solve"] + result.timing["polish"] <= 1.0 + 0.1 * 1.0 + 0.05
 
 
 def test_trace_is_bounded_and_thinned(monkeypatch):
@@ -124,10 +124,11 @@ def test_ctrl_c_stops_a_tabu_run_within_a_second():
         time.sleep(1.0)  # the run is inside its first tabu iteration (300,000 moves)
         sent = time.perf_counter()
         child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=30)
+        line = child.stdout.readline().strip()  # printed once solve has raised
         reaction = time.perf_counter() - sent
+        child.wait(timeout=30)
     finally:
         child.kill()
-    assert child.returncode == 7, err
-    assert "interrupted" in out
+    assert line == "interrupted", child.stderr.read()
+    assert child.returncode == 7
     assert reaction < 1.0

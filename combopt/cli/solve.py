@@ -42,7 +42,7 @@ def register(subparsers) -> None:
                    help="instance K (1-based) of an OR-Library file")
     p.add_argument("--vartype", choices=("SPIN", "BINARY"),
                    help="vartype of a COO file without header; cut encoding for G-set")
-    p.add_argument("--strategy", default="tabu", choices=tuple(STRATEGIES))
+    p.add_argument("--strategy", default="auto", choices=tuple(STRATEGIES))
     p.add_argument("--num-reads", type=integer(1), default=1, metavar="R")
     p.add_argument("--time-limit", type=positive_real, metavar="SEC",
                    help="seconds of search (compile time excluded)")
@@ -81,6 +81,7 @@ def record(instance: Instance, result, labels, wall: float, with_sample: bool) -
         "instance": instance.name,
         "n": instance.n,
         "strategy": result.strategy,
+        "auto": result.info.get("auto"),
         "objective": objective,
         "sense": instance.sense,
         "best_known": instance.best_known,

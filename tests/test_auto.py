@@ -1,0 +1,84 @@
+"""The default strategy ``"auto"``: what it measures, what it chooses, and that it says so."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from combopt import Domain, solve
+from combopt.objectives import CallableObjective, QuadraticObjective
+from combopt.solver import problem_features
+from combopt.strategies import Auto, ProblemFeatures
+
+
+def lowered(objective, domain):
+    values, offsets = domain.lower(objective.num_variables)
+    problem, _ = objective._lower()
+    return problem, offsets
+
+
+def maxcut_like(n=300, degree=4, seed=0):
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, n, degree * n // 2)
+    j = (i + rng.integers(1, n, i.shape[0])) % n
+    return sp.coo_matrix((np.ones(i.shape[0]), (i, j)), shape=(n, n)).tocsr()
+
+
+def test_features_of_a_sparse_quadratic():
+    Q = sp.csr_matrix(np.array([[0.0, 2.0, 0.0], [0.0, 0.0, -3.0], [0.0, 0.0, 1.0]]))
+    features = problem_features(*lowered(QuadraticObjective(Q, representation="sparse"),
+                                         Domain.binary()))
+    # S = Q + Q^T off the diagonal has 4 stored entries over 3 variables, magnitudes {2, 3}.
+    assert features == ProblemFeatures("SparseQuadratic", 3, 2, True, 4 / 3, 2)
+
+
+def test_features_of_a_dense_quadratic_on_a_mixed_domain():
+    Q = np.array([[1.0, 5.0], [5.0, 0.0]])
+    domain = Domain.per_variable([[0, 1], [-1, 0, 1]])
+    features = problem_features(*lowered(QuadraticObjective(Q, representation="dense"), domain))
+    assert features == ProblemFeatures("DenseQuadratic", 2, 3, False, 1.0, 1)
+
+
+def test_features_of_an_interpreted_objective():
+    objective = CallableObjective(lambda x: float(np.sum(x)), 4)
+    features = problem_features(*lowered(objective, Domain.ternary()))
+    assert features.kind == "python"
+    assert features.max_domain == 3 and not features.two_valued
+    assert math.isnan(features.mean_degree) and features.weight_levels == 0
+
+
+@pytest.mark.parametrize(
+    ("features", "expected"),
+    [
+        (ProblemFeatures("SparseQuadratic", 800, 2, True, 4.0, 1), "metropolis"),
+        (ProblemFeatures("SparseQuadratic", 800, 2, True, 4.0, 100), "tabu"),
+        (ProblemFeatures("DenseQuadratic", 800, 2, True, 799.0, 1), "tabu"),
+        (ProblemFeatures("DenseQuadratic", 100, 3, False, 99.0, 50), "tabu"),
+        (ProblemFeatures("SparseQuadratic", 100_000, 3, False, 4.0, 1), "anneal"),
+        (ProblemFeatures("python", 10, 2, True, math.nan, 0), "anneal"),
+    ],
+)
+def test_the_rule(features, expected):
+    choice, reason = Auto().choose(features)
+    assert choice == expected
+    assert reason
+
+
+def test_auto_is_the_default_and_records_its_choice():
+    objective = QuadraticObjective(maxcut_like())
+    result = solve(objective, Domain.spin(), seed=4, max_iterations=50)
+    assert result.strategy == "metropolis"
+    assert result.info["auto"]["choice"] == "metropolis"
+    # Choosing changes nothing else: the same seed with the chosen strategy gives the same run.
+    direct = solve(objective, Domain.spin(), strategy="metropolis", seed=4, max_iterations=50)
+    assert np.array_equal(result.samples, direct.samples)
+    assert "auto" not in direct.info
+
+
+def test_auto_chooses_tabu_on_a_wide_weight_qubo():
+    rng = np.random.default_rng(1)
+    Q = rng.integers(-100, 101, size=(60, 60)).astype(float)
+    result = solve(QuadraticObjective(Q), Domain.binary(), seed=2, max_iterations=5)
+    assert result.strategy == "tabu"
+    assert result.info["auto"]["choice"] == "tabu"
