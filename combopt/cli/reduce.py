@@ -156,7 +156,7 @@ def load_qubo(source: str | None, args) -> tuple[QUBO, str]:
             ), source
     if source.endswith(".npy"):
         return as_qubo(np.load(source, allow_pickle=False), variables=variables), source
-    from combopt import instances
+    import combopt.instances as instances
     from combopt.training_route import qubo_from_bqm
 
     if os.path.exists(source) or "#" in source:
