@@ -57,7 +57,7 @@ HEAVY = ("dimod", "dwave", "matplotlib", "networkx", "scipy.optimize", "sklearn"
 #: Deliberate function-level imports of combopt modules outside the CLI (which
 #: imports each subcommand's machinery when it runs, so ``--help`` starts fast).
 LAZY_IMPORTS = {
-    ("combopt/samplers.py", "combopt.training_route"): "scipy.optimize, ~1 s, only for that route",
+    ("combopt/samplers.py", "combopt.training_route"): "its scipy.optimize is slow to import",
 }
 KERNEL_USERS = {"combopt/reduction_check.py"}
 MAX_LINES = 600

@@ -81,7 +81,7 @@ def fit_scales(net: LeNet, omega, X, y, *, loss: str = "cross_entropy", toleranc
     tolerance : float
         Brent's tolerance on ``log(scale)``.
     """
-    # scipy.optimize takes about a second to import; only the scale fits need it.
+    # scipy.optimize is slow to import (a large part of a second); only the scale fits need it.
     from scipy.optimize import minimize_scalar
 
     tensors = net.tensors()

@@ -57,7 +57,7 @@ def pretrain(X, y, n_classes: int, hidden=(), *, activation="relu", seed=0, max_
     >>> net.predict(X).tolist()
     [0, 0, 1, 1]
     """
-    # scikit-learn is the optional "ml" extra and takes about a second to import:
+    # scikit-learn is the optional "ml" extra and slow to import (a second or so):
     # only pretraining needs it.
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression

@@ -141,7 +141,7 @@ def _discretize(net: DenseNet, omega) -> tuple[np.ndarray, np.ndarray]:
 
 def _log_search(f, center: float) -> float:
     """Minimise ``f(log s)`` for ``s`` within a factor 4 of ``center``; return ``s``."""
-    # scipy.optimize takes about a second to import; only the scale fits need it.
+    # scipy.optimize is slow to import (a large part of a second); only the scale fits need it.
     from scipy.optimize import minimize_scalar
 
     lo, hi = np.log(center / 4), np.log(center * 4)
