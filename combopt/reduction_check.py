@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from combopt._kernels import graycode as gk
 from reductions import TrainingReduction, as_qubo, qubo_energy, qubo_to_training, training_loss
 from reductions._validation import VARIABLE_VALUES
 
@@ -197,8 +198,6 @@ def check(
 
 
 def _exhaustive(q, X, Y, offset, lo, hi, tol):
-    from combopt._kernels import graycode as gk
-
     args = (q.A, q.b, float(q.c), X, Y, float(offset), float(lo), float(hi), _CHUNK_BITS)
     # Pass 1: largest difference and both minima; pass 2: compare the minimiser sets.
     first = gk.gray_scan(*args, -np.inf, -np.inf, 0.0)

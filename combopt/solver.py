@@ -33,7 +33,7 @@ from combopt._kernels.protocol import FLIP_KINDS
 from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic
 from combopt._kernels.strategies import ReadState
 from combopt.domain import Domain, discretize
-from combopt.objectives.base import Objective
+from combopt.objectives import LeastSquaresObjective, Objective, QuadraticObjective
 from combopt.strategies import Annealing, Auto, Paper, ProblemFeatures, Tabu, resolve_strategy
 
 __all__ = ["Progress", "SolveResult", "solve"]
@@ -674,8 +674,6 @@ def warmup() -> float:
     float
         Seconds spent. Later :func:`solve` calls then report ``timing["compile"]`` near 0.
     """
-    from combopt.objectives import LeastSquaresObjective, QuadraticObjective
-
     start = time.perf_counter()
     tiny = np.array([[1.0, -1.0], [0.0, 2.0]])
     objectives = [

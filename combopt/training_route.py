@@ -103,7 +103,7 @@ def qubo_from_bqm(bqm) -> tuple[QUBO, list]:
     >>> labels, float(q.energy([1, 1])) == float(bqm.energy({"a": 1, "b": 1}))
     (['a', 'b'], True)
     """
-    import dimod
+    import dimod  # slow to import; only this BQM route needs it, the array routes do not
 
     labels = list(bqm.variables)
     n = len(labels)

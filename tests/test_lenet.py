@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from combopt import Domain, solve
+from combopt._numeric.layers import as_images
 from combopt.nn.datasets import Dataset
 from combopt.nn.lenet import (
     CONV_SHAPES,
     LeNet,
-    _images,
     conv_features,
     lenet_loss_and_grad,
     pretrain_lenet,
@@ -60,7 +60,7 @@ def test_backprop_gradient_matches_finite_differences():
     net = _net(3)
     X, y = _synthetic(4, seed=3)
     params = [*net.conv, *[t for pair in zip(net.head.weights, net.head.biases) for t in pair]]
-    loss, grads = lenet_loss_and_grad(params, _images(X), y)
+    loss, grads = lenet_loss_and_grad(params, as_images(X), y)
     assert loss == pytest.approx(float(sample_losses(net.logits(X), y).mean()), rel=1e-12)
     rng = np.random.default_rng(0)
     for tensor, grad in zip(params, grads):
@@ -69,9 +69,9 @@ def test_backprop_gradient_matches_finite_differences():
             idx = tuple(int(rng.integers(0, s)) for s in tensor.shape)
             old = tensor[idx]
             tensor[idx] = old + 1e-6
-            up, _ = lenet_loss_and_grad(params, _images(X), y)
+            up, _ = lenet_loss_and_grad(params, as_images(X), y)
             tensor[idx] = old - 1e-6
-            down, _ = lenet_loss_and_grad(params, _images(X), y)
+            down, _ = lenet_loss_and_grad(params, as_images(X), y)
             tensor[idx] = old
             assert grad[idx] == pytest.approx((up - down) / 2e-6, rel=1e-4, abs=1e-8)
 

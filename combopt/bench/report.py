@@ -154,7 +154,7 @@ def _instance_table(per_instance) -> list[str]:
 
 
 def _figures(records, per_class, out: Path) -> list[str]:
-    import matplotlib
+    import matplotlib  # the optional "plot" extra, slow to import: only figures need it
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

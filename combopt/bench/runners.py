@@ -36,6 +36,11 @@ import math
 import time
 
 import dimod
+import numba
+
+from combopt.adapters.dimod import bqm_to_objective
+from combopt.samplers import TrainingRouteSampler
+from combopt.solver import solve
 
 __all__ = ["SAMPLERS", "calibrate_sa", "run_one", "time_to_solution"]
 
@@ -59,6 +64,7 @@ EXACT_MAX_VARIABLES = 20
 
 def calibrate_sa(bqm: dimod.BinaryQuadraticModel, num_reads: int, seed: int) -> float:
     """Wall seconds of SA's default run (1000 sweeps) of ``num_reads`` reads."""
+    # dwave-samplers is the optional "samplers" extra: imported by the runners that use it.
     from dwave.samplers import SimulatedAnnealingSampler
 
     sampler = SimulatedAnnealingSampler()
@@ -69,9 +75,6 @@ def calibrate_sa(bqm: dimod.BinaryQuadraticModel, num_reads: int, seed: int) -> 
 
 
 def _combopt(bqm, strategy, seed, num_reads, budget, target):
-    from combopt.adapters.dimod import bqm_to_objective
-    from combopt.solver import solve
-
     # The BQM -> arrays conversion is part of the run, as it is inside dwave's samplers.
     t_adapter = time.perf_counter()
     objective, domain, _ = bqm_to_objective(bqm)
@@ -95,8 +98,6 @@ def _combopt(bqm, strategy, seed, num_reads, budget, target):
 
 
 def _training(bqm, seed, num_reads, budget, target):
-    from combopt.samplers import TrainingRouteSampler
-
     t0 = time.perf_counter()
     ss = TrainingRouteSampler().sample(bqm, num_reads=num_reads, seed=seed, strategy="tabu",
                                        time_limit=budget, target_energy=target)
@@ -232,8 +233,6 @@ def run_one(
 
 def _single_thread() -> None:
     """One Numba thread per run: runs are parallel across processes, not inside."""
-    import numba
-
     numba.set_num_threads(1)
 
 

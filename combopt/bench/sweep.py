@@ -24,7 +24,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 
 from combopt.bench.runners import SAMPLERS, calibrate_sa, run_one
+from combopt.instances import load
 from combopt.provenance import machine, versions
+from combopt.solver import warmup
 
 __all__ = ["Sweep", "Task", "append_record", "read_records", "run_task"]
 
@@ -73,8 +75,6 @@ def run_task(task: Task) -> dict:
 def _run_task(task: Task) -> dict:
     if task.data_dir is not None:
         os.environ["COMBOPT_DATA"] = task.data_dir
-    from combopt.instances import load
-
     inst = load(task.instance)
     target = inst.target_at_gap(task.target_gap)
     if task.sampler.startswith("combopt"):
@@ -100,8 +100,6 @@ _WARMED: list[float] = []
 def _warm() -> None:
     """Compile or load every kernel once per worker process, outside any timed run."""
     if not _WARMED:
-        from combopt.solver import warmup
-
         _WARMED.append(warmup())
 
 
@@ -228,8 +226,6 @@ class Sweep:
 
     def _calibrations(self, done: list[dict]) -> dict[str, float]:
         """SA default-run seconds per instance, measured once and recorded."""
-        from combopt.instances import load
-
         known = {r["instance"]: r["sa_seconds"] for r in done
                  if r.get("kind") == "calibration" and r.get("num_reads") == self.num_reads}
         needed = self.time_limit is None or "sa" in self.samplers
@@ -290,7 +286,7 @@ class Sweep:
         tasks = self.tasks(done)
         bar = None
         if progress:
-            from tqdm import tqdm
+            from tqdm import tqdm  # the optional "progress" extra
 
             bar = tqdm(total=len(tasks), unit="run", desc="bench", dynamic_ncols=True)
         written = []
@@ -327,7 +323,7 @@ class Sweep:
 
 
 def _run_dask(tasks, scheduler, finish) -> None:
-    from distributed import Client
+    from distributed import Client  # the optional "dask" extra
     from distributed import as_completed as dask_completed
 
     if scheduler is None:

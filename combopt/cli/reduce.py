@@ -156,13 +156,13 @@ def load_qubo(source: str | None, args) -> tuple[QUBO, str]:
             ), source
     if source.endswith(".npy"):
         return as_qubo(np.load(source, allow_pickle=False), variables=variables), source
-    from combopt import instances
+    from combopt.instances import from_file, load
     from combopt.training_route import qubo_from_bqm
 
     if os.path.exists(source) or "#" in source:
-        inst = instances.from_file(source)
+        inst = from_file(source)
     else:
-        inst = instances.load(source)
+        inst = load(source)
     return qubo_from_bqm(inst.bqm)[0], inst.name
 
 

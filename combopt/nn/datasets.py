@@ -128,6 +128,7 @@ def load_iris(seed: int = 0) -> Dataset:
     >>> ds.X_train.shape, ds.X_val.shape, ds.n_classes
     ((120, 4), (30, 4), 3)
     """
+    # scikit-learn (the optional "ml" extra, slow to import) ships these sets.
     from sklearn.datasets import load_iris as sk_load
     from sklearn.model_selection import train_test_split
 
@@ -156,6 +157,7 @@ def load_digits(seed: int = 0) -> Dataset:
     >>> ds.X_train.shape, ds.X_val.shape
     ((1437, 64), (360, 64))
     """
+    # scikit-learn (the optional "ml" extra, slow to import) ships these sets.
     from sklearn.datasets import load_digits as sk_load
     from sklearn.model_selection import train_test_split
 

@@ -17,7 +17,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from combopt.nn.models import ACTIVATIONS, LOSSES, pretrain, softmax
 from combopt.nn.packing import PackedDenseNet
-from combopt.nn.training import check_positive_int
+from combopt.nn.training import _discretize, check_positive_int, scaled_domain
+from combopt.objectives import DenseNetObjective
+from combopt.solver import solve
 
 __all__ = ["ConntraClassifier"]
 
@@ -101,10 +103,6 @@ class ConntraClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Fit on ``X`` (``(n_samples, n_features)``) and labels ``y`` (``(n_samples,)``)."""
-        from combopt import solve
-        from combopt.nn.training import _discretize, scaled_domain
-        from combopt.objectives import DenseNetObjective
-
         omega = self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)

@@ -13,7 +13,10 @@ dense head, which is a :class:`combopt.nn.DenseNet` on the 400 features.
 Convolutions are cross-correlations computed as one matrix product over
 sliding windows (``im2col``), so BLAS does the work in both the forward pass
 and :func:`pretrain_lenet`'s backpropagation; max-pooling commutes with the
-relu, so the kernels pool pre-activations and apply the relu after.
+relu, so the kernels pool pre-activations and apply the relu after. The
+forward building blocks (:func:`conv_features` and the convolution and
+pooling under it) live in :mod:`combopt._numeric.layers`, shared with
+:class:`combopt.objectives.LeNetConvObjective`; the backpropagation is here.
 
 The flat parameter order (that of :meth:`LeNet.flat` and of the CoNNTrA
 variables) is ``conv1_w`` (6, 1, 5, 5) row-major, ``conv1_b`` (6,), ``conv2_w``
@@ -29,75 +32,22 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from combopt.nn.models import DenseNet
+from combopt._numeric.layers import (
+    CONV_SHAPES,
+    HEAD_SIZES,
+    PAD1,
+    DenseNet,
+    as_images,
+    conv2d,
+    conv_features,
+    max_pool_2x2,
+)
 
 __all__ = ["CONV_SHAPES", "NUM_PARAMETERS", "TENSOR_SHAPES", "LeNet", "conv_features", "pretrain_lenet"]
 
-#: Shapes of the convolution tensors, in flat order.
-CONV_SHAPES = ((6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,))
-#: Input side, padding of conv1, and the head's widths.
-IMAGE_SIDE, PAD1 = 28, 2
-HEAD_SIZES = (400, 120, 84, 10)
 #: Every tensor's shape in flat order (one Algorithm-1 scale each), and their total size.
 TENSOR_SHAPES = CONV_SHAPES + tuple(s for a, b in itertools.pairwise(HEAD_SIZES) for s in ((a, b), (b,)))
 NUM_PARAMETERS = sum(int(np.prod(s)) for s in TENSOR_SHAPES)
-
-
-def _images(X) -> np.ndarray:
-    """``(N, 784)`` (or ``(N, 28, 28)``) pixels as ``(N, 1, 28, 28)``."""
-    X = np.asarray(X)
-    if X.ndim == 2 and X.shape[1] == IMAGE_SIDE * IMAGE_SIDE:
-        return X.reshape(-1, 1, IMAGE_SIDE, IMAGE_SIDE)
-    if X.ndim == 3 and X.shape[1:] == (IMAGE_SIDE, IMAGE_SIDE):
-        return X[:, None]
-    raise ValueError(f"LeNet expects images of shape (N, 784) or (N, 28, 28), got {X.shape}")
-
-
-def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Valid cross-correlation ``(N, C, H, W) * (O, C, k, k) + b -> (N, O, H-k+1, W-k+1)``."""
-    windows = sliding_window_view(x, w.shape[2:], axis=(2, 3))  # (N, C, H', W', k, k)
-    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, H', W', O)
-    out += b
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
-
-
-def _pool(a: np.ndarray) -> np.ndarray:
-    """2 x 2 max-pooling over the last two axes (even sizes): ``(..., H, W) -> (..., H/2, W/2)``.
-
-    Four strided views and three ``maximum`` calls: numpy's reduction over
-    two strided axes is many times slower.
-    """
-    top = np.maximum(a[..., 0::2, 0::2], a[..., 0::2, 1::2])
-    return np.maximum(top, np.maximum(a[..., 1::2, 0::2], a[..., 1::2, 1::2]), out=top)
-
-
-def conv_features(conv, X, *, batch: int = 256) -> np.ndarray:
-    """The 400 features the dense head reads, shape ``(N, 400)``.
-
-    Parameters
-    ----------
-    conv : sequence of numpy.ndarray
-        ``(conv1_w, conv1_b, conv2_w, conv2_b)`` with the shapes of :data:`CONV_SHAPES`.
-    X : array_like, shape (N, 784)
-        Pixels.
-    batch : int
-        Images per block (bounds the im2col memory).
-
-    Examples
-    --------
-    >>> conv = [np.zeros(s) for s in CONV_SHAPES]
-    >>> conv_features(conv, np.ones((2, 784))).shape
-    (2, 400)
-    """
-    w1, b1, w2, b2 = (np.asarray(t, dtype=np.float64) for t in conv)
-    images = _images(X)
-    out = np.empty((images.shape[0], HEAD_SIZES[0]))
-    for start in range(0, images.shape[0], batch):
-        x = np.pad(images[start : start + batch].astype(np.float64), ((0, 0), (0, 0), (PAD1, PAD1), (PAD1, PAD1)))
-        p1 = np.maximum(_pool(_conv(x, w1, b1)), 0.0)
-        p2 = np.maximum(_pool(_conv(p1, w2, b2)), 0.0)
-        out[start : start + batch] = p2.reshape(p2.shape[0], -1)
-    return out
 
 
 @dataclass(frozen=True)
@@ -195,7 +145,10 @@ def _pool_backward(a: np.ndarray, grad: np.ndarray) -> np.ndarray:
 
 
 def _conv_backward(x, w, grad):
-    """Gradients ``(dx, dw, db)`` of :func:`_conv` given ``grad`` of its output."""
+    """Gradients ``(dx, dw, db)`` of :func:`~combopt._numeric.layers.conv2d`.
+
+    ``grad`` is the gradient of its output, shape ``(N, O, H', W')``.
+    """
     k = w.shape[2]
     windows = sliding_window_view(x, (k, k), axis=(2, 3))
     dw = np.tensordot(grad, windows, axes=([0, 2, 3], [0, 2, 3]))  # (O, C, k, k)
@@ -223,11 +176,11 @@ def lenet_loss_and_grad(params, images, y):
     """
     w1, b1, w2, b2, *dense = params
     x = np.pad(images, ((0, 0), (0, 0), (PAD1, PAD1), (PAD1, PAD1)))
-    a1 = _conv(x, w1, b1)
-    q1 = _pool(a1)
+    a1 = conv2d(x, w1, b1)
+    q1 = max_pool_2x2(a1)
     p1 = np.maximum(q1, 0.0)
-    a2 = _conv(p1, w2, b2)
-    q2 = _pool(a2)
+    a2 = conv2d(p1, w2, b2)
+    q2 = max_pool_2x2(a2)
     h = [np.maximum(q2, 0.0).reshape(len(y), -1)]
     for layer in range(3):
         z = h[-1] @ dense[2 * layer] + dense[2 * layer + 1]
@@ -280,7 +233,7 @@ def pretrain_lenet(X, y, *, epochs: int = 3, batch_size: int = 128, learning_rat
     61706
     """
     t0 = time.perf_counter()
-    images = _images(X).astype(np.float32)
+    images = as_images(X).astype(np.float32)
     y = np.asarray(y, dtype=np.int64)
     if images.shape[0] != y.shape[0]:
         raise ValueError(f"X has {images.shape[0]} images but y has {y.shape[0]} labels")

@@ -34,9 +34,10 @@ from dataclasses import asdict
 
 import numpy as np
 
+from combopt._numeric.layers import sample_losses
+from combopt.domain import Domain, discretize_scaled
 from combopt.nn.datasets import Dataset
 from combopt.nn.lenet import CONV_SHAPES, HEAD_SIZES, LeNet, pretrain_lenet
-from combopt.nn.models import sample_losses
 from combopt.nn.packing import PackedLeNet
 from combopt.nn.training import (
     CurvePoint,
@@ -46,7 +47,9 @@ from combopt.nn.training import (
     refit_output_scales,
     scaled_domain,
 )
+from combopt.objectives import DenseNetObjective, LeNetConvObjective
 from combopt.provenance import versions
+from combopt.solver import solve
 
 __all__ = ["fit_scales", "train_lenet"]
 
@@ -78,9 +81,8 @@ def fit_scales(net: LeNet, omega, X, y, *, loss: str = "cross_entropy", toleranc
     tolerance : float
         Brent's tolerance on ``log(scale)``.
     """
+    # scipy.optimize is slow to import (a large part of a second); only the scale fits need it.
     from scipy.optimize import minimize_scalar
-
-    from combopt.domain import discretize_scaled
 
     tensors = net.tensors()
     scales = []
@@ -169,10 +171,6 @@ def train_lenet(
     -------
     TrainingRecord
     """
-    from combopt import solve
-    from combopt.domain import Domain, discretize_scaled
-    from combopt.objectives import DenseNetObjective, LeNetConvObjective
-
     for name, value in (("rounds", rounds), ("conv_batch", conv_batch), ("head_batch", head_batch), ("epochs", epochs)):
         check_positive_int(name, value)
     if not np.isfinite(batch_growth) or batch_growth < 1.0:

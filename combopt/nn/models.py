@@ -5,168 +5,21 @@ activation; logits feed a softmax. It is the float model that backpropagation
 pretrains (:func:`pretrain`, through scikit-learn's ``LogisticRegression`` or
 ``MLPClassifier``), and its flat weight vector -- each layer's ``W``
 row-major, then its ``b`` -- is the variable order of the CoNNTrA objective
-(:class:`combopt.objectives.DenseNetObjective`).
+(:class:`combopt.objectives.DenseNetObjective`). The model, its activations
+and losses are defined in :mod:`combopt._numeric.layers`, which the objective
+shares, and re-exported here.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+import warnings
 
 import numpy as np
-import scipy.sparse as sp
+
+from combopt._numeric.layers import ACTIVATIONS, LOSSES, DenseNet, sample_losses, softmax
 
 __all__ = ["ACTIVATIONS", "LOSSES", "DenseNet", "pretrain", "sample_losses", "softmax"]
-
-ACTIVATIONS = ("relu", "tanh", "logistic")
-LOSSES = ("cross_entropy", "squared")
-
-
-def forward(layers, n_layers: int, activation: str, h):
-    """Logits from inputs ``h`` through ``n_layers`` pairs ``(W, b)`` of ``layers``.
-
-    ``layers`` may be any iterable, so packed models can decode one layer at a
-    time; the activation applies after every layer but the last.
-    """
-    for layer, (w, b) in enumerate(layers):
-        h = h @ w + b
-        if layer < n_layers - 1:
-            h = _activate(activation, h)
-    return h
-
-
-def _activate(kind: str, a: np.ndarray) -> np.ndarray:
-    if kind == "relu":
-        return np.maximum(a, 0.0)
-    if kind == "tanh":
-        return np.tanh(a)
-    out = np.empty_like(a)
-    pos = a >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-a[pos]))
-    e = np.exp(a[~pos])
-    out[~pos] = e / (1.0 + e)
-    return out
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of logits ``z`` of shape ``(N, C)``.
-
-    Examples
-    --------
-    >>> softmax(np.array([[0.0, 0.0]])).tolist()
-    [[0.5, 0.5]]
-    """
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def sample_losses(z: np.ndarray, y: np.ndarray, loss: str = "cross_entropy") -> np.ndarray:
-    """Per-sample loss of logits ``z`` (``(N, C)``) against labels ``y`` (``(N,)``).
-
-    ``"cross_entropy"`` is ``log sum_k exp z_k - z_y``; ``"squared"`` is
-    ``sum_k (softmax(z)_k - [k = y])^2``.
-
-    Examples
-    --------
-    >>> float(sample_losses(np.array([[0.0, 0.0]]), np.array([0]))[0]) == float(np.log(2))
-    True
-    """
-    m = z.max(axis=1, keepdims=True)
-    if loss == "cross_entropy":
-        return np.log(np.exp(z - m).sum(axis=1)) + m[:, 0] - z[np.arange(len(y)), y]
-    if loss == "squared":
-        p = softmax(z)
-        p[np.arange(len(y)), y] -= 1.0
-        return (p * p).sum(axis=1)
-    raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
-
-
-@dataclass
-class DenseNet:
-    """A fully connected classifier ``sizes[0] -> ... -> sizes[-1]``.
-
-    Attributes
-    ----------
-    weights : list of numpy.ndarray
-        ``weights[l]`` has shape ``(sizes[l], sizes[l+1])``.
-    biases : list of numpy.ndarray
-        ``biases[l]`` has shape ``(sizes[l+1],)``.
-    activation : str
-        Hidden activation: ``"relu"``, ``"tanh"`` or ``"logistic"``.
-
-    Examples
-    --------
-    >>> net = DenseNet([np.eye(2)], [np.zeros(2)])
-    >>> net.predict(np.array([[1.0, 0.0], [0.0, 2.0]])).tolist()
-    [0, 1]
-    """
-
-    weights: list
-    biases: list
-    activation: str = "relu"
-
-    def __post_init__(self):
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; expected one of {', '.join(ACTIVATIONS)}")
-        if len(self.weights) != len(self.biases) or not self.weights:
-            raise ValueError("a DenseNet needs one bias per weight matrix and at least one layer")
-        for w, b in zip(self.weights, self.biases):
-            if w.ndim != 2 or b.shape != (w.shape[1],):
-                raise ValueError(f"layer shapes do not match: W {w.shape}, b {b.shape}")
-        for w0, w1 in zip(self.weights, self.weights[1:]):
-            if w0.shape[1] != w1.shape[0]:
-                raise ValueError(f"layer widths do not chain: {w0.shape} then {w1.shape}")
-
-    @property
-    def sizes(self) -> list[int]:
-        """Layer widths ``[d, h_1, ..., C]``."""
-        return [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
-
-    @property
-    def num_parameters(self) -> int:
-        """Number of weights and biases (the CoNNTrA variables)."""
-        return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
-
-    def layer_slices(self) -> list[slice]:
-        """Slices of the flat vector holding each layer's ``W`` then ``b``."""
-        out, pos = [], 0
-        for w, b in zip(self.weights, self.biases):
-            out.append(slice(pos, pos + w.size + b.size))
-            pos += w.size + b.size
-        return out
-
-    def flat(self) -> np.ndarray:
-        """The flat parameter vector, shape ``(num_parameters,)`` (kernel order)."""
-        return np.concatenate([np.concatenate([w.ravel(), b]) for w, b in zip(self.weights, self.biases)])
-
-    def with_flat(self, theta: np.ndarray) -> DenseNet:
-        """A copy of this network whose parameters are ``theta`` (kernel order)."""
-        theta = np.asarray(theta, dtype=np.float64)
-        if theta.shape != (self.num_parameters,):
-            raise ValueError(f"expected {self.num_parameters} parameters, got shape {theta.shape}")
-        weights, biases = [], []
-        for (w, b), sl in zip(zip(self.weights, self.biases), self.layer_slices()):
-            chunk = theta[sl]
-            weights.append(chunk[: w.size].reshape(w.shape).copy())
-            biases.append(chunk[w.size :].copy())
-        return DenseNet(weights, biases, self.activation)
-
-    def logits(self, X: np.ndarray) -> np.ndarray:
-        """Logits of inputs ``X`` (``(N, d)``, dense or scipy sparse), shape ``(N, C)``."""
-        h = X if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-        return forward(zip(self.weights, self.biases), len(self.weights), self.activation, h)
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted labels, shape ``(N,)``."""
-        return self.logits(X).argmax(axis=1)
-
-    def error(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Classification error in percent."""
-        return float(100.0 * np.mean(self.predict(X) != y))
-
-    def loss(self, X: np.ndarray, y: np.ndarray, loss: str = "cross_entropy") -> float:
-        """Mean loss over the samples (the CoNNTrA energy)."""
-        return float(sample_losses(self.logits(X), y, loss).mean())
 
 
 def pretrain(X, y, n_classes: int, hidden=(), *, activation="relu", seed=0, max_iter=200):
@@ -204,8 +57,8 @@ def pretrain(X, y, n_classes: int, hidden=(), *, activation="relu", seed=0, max_
     >>> net.predict(X).tolist()
     [0, 0, 1, 1]
     """
-    import warnings
-
+    # scikit-learn is the optional "ml" extra and slow to import (a second or so):
+    # only pretraining needs it.
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier

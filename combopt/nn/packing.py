@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from combopt._numeric.layers import CONV_SHAPES, HEAD_SIZES, DenseNet, conv_features, forward
+from combopt.nn.lenet import NUM_PARAMETERS, TENSOR_SHAPES, LeNet
+
 __all__ = ["PackedDenseNet", "PackedLeNet", "bits_per_weight", "codes_of", "decode_range", "pack_codes", "unpack_codes"]
 
 
@@ -199,8 +202,6 @@ class PackedDenseNet(_PackedCodes):
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         """Logits of ``X`` (``(N, d)``) computed layer by layer from the packed codes, ``(N, C)``."""
-        from combopt.nn.models import forward
-
         n_layers = len(self.sizes) - 1
         layers = (self._layer_values(layer) for layer in range(n_layers))  # decoded one at a time
         return forward(layers, n_layers, self.activation, np.asarray(X, dtype=np.float64))
@@ -211,8 +212,6 @@ class PackedDenseNet(_PackedCodes):
 
     def to_network(self):
         """Unpack into a float :class:`combopt.nn.DenseNet`."""
-        from combopt.nn.models import DenseNet
-
         layers = [self._layer_values(layer) for layer in range(len(self.sizes) - 1)]
         return DenseNet([w for w, _ in layers], [b for _, b in layers], self.activation)
 
@@ -273,8 +272,6 @@ class PackedLeNet(_PackedCodes):
     @property
     def num_parameters(self) -> int:
         """Weights and biases stored (61 706)."""
-        from combopt.nn.lenet import NUM_PARAMETERS
-
         return NUM_PARAMETERS
 
     @classmethod
@@ -289,8 +286,6 @@ class PackedLeNet(_PackedCodes):
 
     def _tensor_values(self):
         """Yield each tensor's values (flat order), decoded from its own bytes only."""
-        from combopt.nn.lenet import TENSOR_SHAPES
-
         start = 0
         for t, shape in enumerate(TENSOR_SHAPES):
             size = int(np.prod(shape))
@@ -299,15 +294,10 @@ class PackedLeNet(_PackedCodes):
 
     def to_network(self):
         """Unpack into a float :class:`combopt.nn.lenet.LeNet`."""
-        from combopt.nn.lenet import LeNet
-
         return LeNet.initial().with_flat(np.concatenate(list(self._tensor_values())))
 
     def logits(self, X) -> np.ndarray:
         """Logits of ``X`` (``(N, 784)``), decoding one tensor at a time, shape ``(N, 10)``."""
-        from combopt.nn.lenet import CONV_SHAPES, HEAD_SIZES, conv_features
-        from combopt.nn.models import forward
-
         tensors = self._tensor_values()
         conv = [next(tensors).reshape(shape) for shape in CONV_SHAPES]
         h = conv_features(conv, X)

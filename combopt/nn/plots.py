@@ -31,7 +31,7 @@ def plot_error_curves(record: dict, path: str | os.PathLike, *, title: str | Non
     >>> plot_error_curves(rec, out); os.path.getsize(out) > 0
     True
     """
-    import matplotlib
+    import matplotlib  # the optional "plot" extra, slow to import: only this function needs it
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from combopt.nn.datasets import load_dataset
+from combopt.nn.lenet_training import train_lenet
 from combopt.nn.training import TrainingRecord, train_conntra
 
 __all__ = ["TASKS", "Task", "format_comparison", "run_task"]
@@ -121,8 +122,6 @@ def run_task(
         raise ValueError("batch_size applies to the dense tasks; the LeNet sets its own batches per block")
     data = load_dataset(task.dataset, seed=seed, n_train=n_train, n_val=n_val)
     if task.network == "lenet":
-        from combopt.nn.lenet_training import train_lenet
-
         record = train_lenet(data, task=name, omega=omega, loss=loss, seed=seed, rounds=iterations,
                              epochs=task.pretrain_iter, refit_scales=refit_scales, progress=progress)
         return record, task.paper

@@ -30,10 +30,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from combopt._numeric.layers import activate, sample_losses
+from combopt.domain import Domain, discretize_scaled
 from combopt.nn.datasets import Dataset
 from combopt.nn.models import DenseNet, pretrain
 from combopt.nn.packing import PackedDenseNet
+from combopt.objectives import DenseNetObjective
 from combopt.provenance import versions
+from combopt.solver import solve
 
 __all__ = ["CurvePoint", "TrainingRecord", "check_positive_int", "finite_set", "refit_output_scales",
            "scaled_domain", "train_conntra"]
@@ -116,8 +120,6 @@ def scaled_domain(sizes, omega, scales):
     >>> scaled_domain([2, 3], [-1, 0, 1], [0.5, 2.0]).values_of(6).tolist()
     [-2.0, 0.0, 2.0]
     """
-    from combopt.domain import Domain
-
     omega = np.unique(np.asarray(omega, dtype=np.float64))
     counts = [n for a, b in itertools.pairwise(sizes) for n in (a * b, b)]
     if len(scales) != len(counts):
@@ -128,8 +130,6 @@ def scaled_domain(sizes, omega, scales):
 
 def _discretize(net: DenseNet, omega) -> tuple[np.ndarray, np.ndarray]:
     """Algorithm 1 per tensor with fitted scales; return ``(scales, flat values)``."""
-    from combopt.domain import discretize_scaled
-
     scales, parts = [], []
     for w, b in zip(net.weights, net.biases):
         for tensor in (w.ravel(), b):
@@ -141,6 +141,7 @@ def _discretize(net: DenseNet, omega) -> tuple[np.ndarray, np.ndarray]:
 
 def _log_search(f, center: float) -> float:
     """Minimise ``f(log s)`` for ``s`` within a factor 4 of ``center``; return ``s``."""
+    # scipy.optimize is slow to import (a large part of a second); only the scale fits need it.
     from scipy.optimize import minimize_scalar
 
     lo, hi = np.log(center / 4), np.log(center * 4)
@@ -172,12 +173,10 @@ def refit_output_scales(objective, x, scales, omega):
     (numpy.ndarray, numpy.ndarray)
         New ``scales`` and ``x`` (copies).
     """
-    from combopt.nn.models import _activate, sample_losses
-
     net = objective.network(x)
     h = objective.X
     for w, b in zip(net.weights[:-1], net.biases[:-1]):
-        h = _activate(net.activation, h @ w + b)
+        h = activate(net.activation, h @ w + b)
     a0, b0 = float(scales[-2]), float(scales[-1])
 
     def codes(values, scale):
@@ -274,9 +273,6 @@ def train_conntra(
     >>> rec.memory_kb, len(rec.curve)
     (0.017, 3)
     """
-    from combopt import solve
-    from combopt.objectives import DenseNetObjective
-
     check_positive_int("iterations", iterations)
     if batch_size is not None:
         check_positive_int("batch_size", batch_size)

@@ -28,8 +28,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from combopt.nn.lenet import CONV_SHAPES, PAD1, _conv, _images, _pool, conv_features
-from combopt.nn.models import LOSSES, DenseNet, sample_losses
+from combopt._numeric.layers import (
+    CONV_SHAPES,
+    LOSSES,
+    PAD1,
+    DenseNet,
+    as_images,
+    conv2d,
+    conv_features,
+    max_pool_2x2,
+    sample_losses,
+)
 from combopt.objectives.base import Objective, as_finite_array
 
 __all__ = ["LeNetConvObjective"]
@@ -40,7 +49,7 @@ _STARTS = np.cumsum([0, *_SIZES])  # conv1_w, conv1_b, conv2_w, conv2_b, end
 
 def _relu_pool(a: np.ndarray) -> np.ndarray:
     """``relu(maxpool(a))`` over the last two axes."""
-    return np.maximum(_pool(a), 0.0)
+    return np.maximum(max_pool_2x2(a), 0.0)
 
 
 class LeNetConvObjective(Objective):
@@ -72,7 +81,7 @@ class LeNetConvObjective(Objective):
     num_variables = int(_STARTS[-1])
 
     def __init__(self, X, y, head: DenseNet, *, loss: str = "cross_entropy"):
-        images = _images(as_finite_array("X", X, ndim=(2, 3)))
+        images = as_images(as_finite_array("X", X, ndim=(2, 3)))
         y = np.asarray(y)
         if y.shape != (images.shape[0],) or images.shape[0] == 0:
             raise ValueError(f"y must have shape ({images.shape[0]},) with at least one sample, got {y.shape}")
@@ -133,9 +142,9 @@ class _ConvProblem:
         v = self._views(cache)
         v["params"][:] = values[offsets[:-1] + x_idx]
         w1, b1, w2, b2 = self.obj.conv_tensors(v["params"])
-        v["a1"][:] = _conv(self.obj._padded[:, None], w1, b1)
+        v["a1"][:] = conv2d(self.obj._padded[:, None], w1, b1)
         v["p1"][:] = _relu_pool(v["a1"])
-        v["a2"][:] = _conv(v["p1"], w2, b2)
+        v["a2"][:] = conv2d(v["p1"], w2, b2)
         v["f"][:] = _relu_pool(v["a2"])
         v["z1"][:] = v["f"].reshape(self.batch, -1) @ self.w1 + self.b1
         v["loss"][:] = self._losses_from_z1(v["z1"])
@@ -155,7 +164,7 @@ class _ConvProblem:
                 c = i - _STARTS[1]
                 a1c = v["a1"][:, c] + d
             p1c = _relu_pool(a1c)
-            a2 = v["a2"] + _conv((p1c - v["p1"][:, c])[:, None], w2[:, c : c + 1], np.zeros(16))
+            a2 = v["a2"] + conv2d((p1c - v["p1"][:, c])[:, None], w2[:, c : c + 1], np.zeros(16))
             f = _relu_pool(a2)
             z1 = v["z1"] + (f - v["f"]).reshape(self.batch, -1) @ self.w1
             return ("a1", c, a1c, p1c, a2, f), z1, self._losses_from_z1(z1)

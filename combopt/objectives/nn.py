@@ -25,6 +25,7 @@ from combopt._kernels.nn_dense import (
     DenseNetProblem,
     cache_layout,
 )
+from combopt._numeric.layers import DenseNet, sample_losses
 from combopt.objectives.base import Objective, as_finite_array
 
 __all__ = ["DenseNetObjective"]
@@ -111,8 +112,6 @@ class DenseNetObjective(Objective):
 
     def network(self, x):
         """The :class:`combopt.nn.DenseNet` whose parameters are ``x`` (shape ``(n,)``)."""
-        from combopt.nn.models import DenseNet
-
         x = np.asarray(x, dtype=np.float64)
         if x.shape != (self.num_variables,):
             raise ValueError(f"x must have shape ({self.num_variables},), got {x.shape}")
@@ -125,8 +124,6 @@ class DenseNetObjective(Objective):
 
     def energy(self, x):
         """Mean training loss for ``x`` of shape ``(n,)`` or ``(k, n)`` (full forward pass)."""
-        from combopt.nn.models import sample_losses
-
         x = np.asarray(x, dtype=np.float64)
         if x.shape[-1] != self.num_variables or x.ndim not in (1, 2):
             raise ValueError(f"x must have {self.num_variables} variables, got shape {x.shape}")

@@ -49,7 +49,7 @@ def plot_tour(instance: TSPInstance, tour, ax=None, *, title: str | None = None,
     xy = _xy(instance)
     t = check_tour(tour, instance.n)
     if ax is None:
-        from matplotlib.figure import Figure
+        from matplotlib.figure import Figure  # the optional "plot" extra, slow to import
 
         ax = Figure(figsize=(6, 6)).subplots()
     closed = np.append(t, t[0])

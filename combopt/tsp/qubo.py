@@ -30,6 +30,7 @@ import dimod
 import networkx as nx
 import numpy as np
 
+from combopt.objectives import QuadraticObjective
 from combopt.tsp.sources import load_instance
 from combopt.tsp.tsplib import TSPInstance
 
@@ -100,8 +101,6 @@ class TSPQubo:
 
     def to_objective(self):
         """The QUBO as a :class:`combopt.objectives.QuadraticObjective` over binary variables."""
-        from combopt.objectives import QuadraticObjective
-
         q, c, offset = self.matrices()
         return QuadraticObjective(q, linear=c, offset=offset)
 
