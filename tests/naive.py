@@ -283,7 +283,6 @@ class TabuSearch:
         self.clock = 0
         self.energy = self._energy(self.x)
         self.best = self.energy
-        self.best_x = list(self.x)
         self.moves_since_best = 0
         self.stall = 0
         self.evaluations = 0
@@ -322,14 +321,18 @@ class TabuSearch:
         self.energy = self._energy(self.x)
         self.tabu_until[i] = self.clock + self.tenure
         if self.energy < self.best - tolerance(self.best):
-            self.best, self.best_x, self.moves_since_best = self.energy, list(self.x), 0
+            self.best, self.moves_since_best = self.energy, 0
         else:
             self.moves_since_best += 1
         return choice
 
     def iteration(self):
-        """``n`` moves (the kernels' iteration); return the moves made (``None`` for none)."""
+        """``n`` moves (the kernels' iteration); return each move made and the assignment after."""
         best = self.best
-        moves = [self.step() for _ in self.domains]
+        made = []
+        for _ in self.domains:
+            move = self.step()
+            if move is not None:
+                made.append((move, list(self.x)))
         self.stall = 0 if self.best < best else self.stall + 1
-        return moves
+        return made
