@@ -33,6 +33,48 @@ def replay_moves(problem, values, offsets, x_idx, cache, variables, choices):
 
 
 @njit
+def all_deltas(problem, values, offsets, x_idx, cache):
+    """Every coordinate's deltas at the current state, from the cache as it stands.
+
+    Shape ``(n, width)``; a row is NaN past its domain size. Called after
+    :func:`replay_moves`, this reads the incrementally updated cache.
+    """
+    n = x_idx.shape[0]
+    sizes = offsets[1:] - offsets[:-1]
+    table = np.full((n, np.max(sizes)), np.nan)
+    for i in range(n):
+        obj_deltas(problem, values, offsets, x_idx, cache, i, table[i, : sizes[i]])
+    return table
+
+
+@njit
+def replay_flips(problem, values, offsets, x_idx, cache, variables):
+    """Flip ``variables[t]`` in turn by ``obj_flip`` (two-valued domains).
+
+    Returns ``(energies, gains)``: the energy tracked by adding each flip's gain,
+    shape ``(T + 1,)``, and the kept-up-to-date flip deltas before each flip and
+    after the last, shape ``(T + 1, n)``.
+    """
+    n = x_idx.shape[0]
+    out = np.empty(2)
+    step = np.empty(n)
+    gain = np.empty(n)
+    energies = np.empty(variables.shape[0] + 1)
+    energies[0] = obj_init(problem, values, offsets, x_idx, cache)
+    for i in range(n):  # the starting deltas, as run_tabu_flips computes them
+        obj_deltas(problem, values, offsets, x_idx, cache, i, out)
+        gain[i] = out[1 - x_idx[i]]
+        step[i] = values[offsets[i] + 1 - x_idx[i]] - values[offsets[i] + x_idx[i]]
+    gains = np.empty((variables.shape[0] + 1, n))
+    for t in range(variables.shape[0]):
+        gains[t] = gain
+        energies[t + 1] = energies[t] + gain[variables[t]]
+        obj_flip(problem, values, offsets, x_idx, cache, variables[t], step, gain)
+    gains[variables.shape[0]] = gain
+    return energies, gains
+
+
+@njit
 def coordinate_deltas(problem, values, offsets, x_idx, cache, i):
     """All deltas of coordinate ``i`` at ``x_idx`` (after ``obj_init``)."""
     obj_init(problem, values, offsets, x_idx, cache)
