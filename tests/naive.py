@@ -11,7 +11,7 @@ exactly (integer data) or to a stated tolerance (real data).
 * random numbers: :class:`SplitMix64`;
 * random choices: :func:`heat_bath_probabilities`,
   :func:`metropolis_probabilities` (the distributions the samplers must draw from);
-* search steps: :func:`paper_algorithm2`, :class:`TabuSearch`.
+* search steps: :func:`paper_algorithm2`, :class:`TabuSearch`, :class:`Annealing`.
 """
 
 from __future__ import annotations
@@ -335,4 +335,101 @@ class TabuSearch:
             if move is not None:
                 made.append((move, list(self.x)))
         self.stall = 0 if self.best < best else self.stall + 1
+        return made
+
+
+class Annealing:
+    """Annealing one sweep at a time, every delta a difference of two full energies.
+
+    A sweep at inverse temperature ``beta`` takes ``n`` steps; each picks a
+    coordinate (in order, or uniformly at random) and draws its next value
+    from the rule's distribution: :func:`heat_bath_probabilities` or one
+    :func:`metropolis_probabilities` step. A draw is the inverse of the
+    cumulative distribution at one ``uniform()`` number ``u`` (on two values:
+    the other value when ``u < P(other)``), so the kernels and this reference
+    use the same random numbers. No number is drawn when the
+    outcome is certain: a Metropolis move that is not uphill, and any choice
+    whose probabilities are 0 or 1 to float64 precision -- ``beta * delta``
+    beyond 40 (``exp(-40) < 2**-53``) on two values, or a Metropolis move
+    uphill by that much. The best energy is taken at the end of each sweep.
+
+    Parameters are those of :class:`TabuSearch`, with ``rule`` in
+    ``{"heat_bath", "metropolis"}`` and ``sequential`` for the coordinate order.
+    """
+
+    CUT = 40.0
+
+    def __init__(self, energy, domains, x_idx, rng_state, rule, sequential):
+        self.energy_of = energy
+        self.domains = domains
+        self.x = [int(k) for k in x_idx]
+        self.rng = SplitMix64(rng_state)
+        self.rule = rule
+        self.sequential = sequential
+        self.energy = self._energy(self.x)
+        self.best = self.energy
+        self.stall = 0
+        self.evaluations = 0
+
+    def _energy(self, x):
+        return self.energy_of([self.domains[i][k] for i, k in enumerate(x)])
+
+    def _deltas(self, i):
+        deltas = []
+        for k in range(len(self.domains[i])):
+            y = list(self.x)
+            y[i] = k
+            deltas.append(self._energy(y) - self.energy)
+        self.evaluations += len(deltas) - 1
+        return deltas
+
+    def _inverse_cdf(self, p):
+        u = self.rng.uniform()
+        total = 0.0
+        for k, pk in enumerate(p):
+            total += pk
+            if u < total:
+                return k
+        return len(p) - 1
+
+    def _heat_bath(self, deltas, current, beta):
+        p = heat_bath_probabilities(deltas, beta)
+        if len(deltas) == 2:
+            other = 1 - current
+            z = beta * deltas[other]
+            if abs(z) >= self.CUT:
+                return current if z > 0 else other
+            return other if self.rng.uniform() < p[other] else current
+        return self._inverse_cdf(p)
+
+    def _metropolis(self, deltas, current, beta):
+        m = len(deltas)
+        if m == 1:
+            return current
+        others = [k for k in range(m) if k != current]
+        proposal = others[0] if m == 2 else others[self.rng.below(m - 1)]
+        z = beta * deltas[proposal]
+        if z <= 0.0:
+            return proposal
+        if z >= self.CUT:
+            return current
+        return proposal if self.rng.uniform() < math.exp(-z) else current
+
+    def sweep(self, beta):
+        """``n`` steps at ``beta``; return each move made and the assignment after it."""
+        made = []
+        n = len(self.domains)
+        for step in range(n):
+            i = step if self.sequential else self.rng.below(n)
+            deltas = self._deltas(i)
+            choose = self._heat_bath if self.rule == "heat_bath" else self._metropolis
+            k = choose(deltas, self.x[i], beta)
+            if k != self.x[i]:
+                self.x[i] = k
+                self.energy = self._energy(self.x)
+                made.append(((i, k), list(self.x)))
+        if self.energy < self.best - tolerance(self.best):
+            self.best, self.stall = self.energy, 0
+        else:
+            self.stall += 1
         return made
