@@ -20,7 +20,9 @@ from hypothesis.extra import numpy as hnp
 from kernel_harness import all_deltas, coordinate_deltas, replay_flips, replay_moves
 
 from combopt import Domain
+from combopt._kernels.strategies import delta_scale
 from combopt.objectives import LeastSquaresObjective, QuadraticObjective, TourObjective
+from combopt.solver import _new_state
 
 small_reals = st.floats(-8, 8, allow_nan=False, width=32)
 
@@ -228,3 +230,29 @@ def test_quadratic_flip_deltas_stay_equal_to_the_reference(case):
             idx = idx.copy()
             idx[flips[t]] = 1 - idx[flips[t]]
     assert np.array_equal(idx, x_idx)
+
+
+@given(quadratic_cases())
+def test_delta_scale_is_the_largest_and_smallest_nonzero_change(case):
+    """The default annealing range comes from these two numbers of read 0."""
+    Q, linear, offset, domains, _, representation = case
+    objective = QuadraticObjective(Q, linear, offset, representation=representation)
+    values, offsets = Domain.per_variable(domains).lower(len(domains))
+    problem, length = objective._lower()
+    x_idx = _initial_indices(domains, 2)
+    state = _new_state(x_idx[None, :], length, 0)
+    replay_moves(problem, values, offsets, state.x_idx[0], state.cache[0], x_idx[:0], x_idx[:0])
+    largest, smallest = delta_scale(problem, values, offsets, state)
+    x = values[offsets[:-1] + x_idx]
+    base = naive.quadratic_energy(Q, linear, offset, x)
+    changes = []
+    for i, dom in enumerate(domains):
+        for v in dom:
+            y = x.copy()
+            y[i] = v
+            changes.append(abs(naive.quadratic_energy(Q, linear, offset, y) - base))
+    scale = 1.0 + np.abs(Q).sum() * 9 + np.abs(linear).sum() * 3
+    assert largest == pytest.approx(max(changes), abs=1e-9 * scale)
+    nonzero = [d for d in changes if d > 1e-9 * scale]
+    if nonzero and smallest > 1e-9 * scale:
+        assert smallest == pytest.approx(min(nonzero), abs=1e-9 * scale)
