@@ -1,18 +1,36 @@
-"""Slow, obviously correct references for every engine kernel.
+"""Slow, obviously correct references for every engine kernel, in one place.
 
-Nothing here is clever: energies are double loops over the definitions, and
-:func:`paper_algorithm2` is Algorithm 2 of Date et al. (2020) line by line,
-recomputing the full error for every candidate value. The compiled kernels
-must agree with these exactly (integer data) or to rounding (real data).
+Nothing here is clever: energies are loops over the definitions, deltas are
+differences of two full evaluations, and the search steps are the papers'
+rules written out on Python lists. The compiled kernels must agree with these
+exactly (integer data) or to a stated tolerance (real data).
+
+* energies: :func:`quadratic_energy`, :func:`least_squares_energy`,
+  :func:`tour_length`, :func:`dense_net_loss`, :func:`lenet_logits`, and
+  :func:`gray_scan_energies` (both forms of a reduction at every point);
+* random numbers: :class:`SplitMix64`;
+* random choices: :func:`heat_bath_probabilities`,
+  :func:`metropolis_probabilities` (the distributions the samplers must draw from);
+* search steps: :func:`paper_algorithm2`, :class:`TabuSearch`, :class:`Annealing`.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
 MASK64 = (1 << 64) - 1
+
+#: The solver's rounding allowance: an energy change below ``1e-12 * max(1, |E|)``
+#: is not an improvement (a new best must beat the old by more than this).
+RELATIVE_TOLERANCE = 1e-12
+
+
+def tolerance(energy) -> float:
+    """Smallest energy change the solver counts as an improvement at ``energy``."""
+    return RELATIVE_TOLERANCE * max(1.0, abs(energy))
 
 
 def quadratic_energy(Q, linear, offset, x) -> float:
@@ -24,6 +42,29 @@ def quadratic_energy(Q, linear, offset, x) -> float:
         for j in range(n):
             total += Q[i][j] * x[i] * x[j]
     return total
+
+
+def tour_length(d, tour) -> float:
+    """Length of the closed tour ``tour`` (a sequence of cities) under distances ``d``."""
+    n = len(tour)
+    return sum(d[tour[p]][tour[(p + 1) % n]] for p in range(n))
+
+
+def gray_scan_energies(A, b, c, X, Y, offset, lo, hi):
+    """Both forms of a reduction at every point of ``{lo, hi}^d``, in code order.
+
+    Point ``code`` has ``x_j = hi`` when bit ``j`` of ``code`` is set. Returns
+    ``(E_q, E_t)`` with ``E_q = x^T A x + b.x + c`` and
+    ``E_t = ||X x - Y||^2 / N + offset``, each of shape ``(2**d,)``: one direct
+    evaluation per point, no incremental update.
+    """
+    d = A.shape[0]
+    codes = np.arange(2**d)
+    x = np.where((codes[:, None] >> np.arange(d)) & 1, hi, lo).astype(np.float64)
+    e_q = np.einsum("ki,ij,kj->k", x, A, x) + x @ b + c
+    r = x @ X.T - Y
+    e_t = np.sum(r * r, axis=1) / X.shape[0] + offset
+    return e_q, e_t
 
 
 def least_squares_energy(X, Y, w) -> float:
@@ -76,7 +117,12 @@ class SplitMix64:
         return z ^ (z >> 31)
 
     def below(self, n: int) -> int:
+        """An integer in ``0..n-1``: the top 32 bits scaled by ``n`` (Lemire)."""
         return ((self.next_u64() >> 32) * n) >> 32
+
+    def uniform(self) -> float:
+        """A float in [0, 1): the top 53 bits over ``2**53``."""
+        return (self.next_u64() >> 11) / 2.0**53
 
 
 def paper_algorithm2(energy, domains, x0, rng_state: int, iterations: int):
@@ -122,7 +168,8 @@ def lenet_logits(conv, head_weights, head_biases, image):
                     )
             for r in range(side // 2):
                 for c in range(side // 2):
-                    out[o, r, c] = max(0.0, max(full[2 * r + a, 2 * c + b_] for a in (0, 1) for b_ in (0, 1)))
+                    window = [full[2 * r + a, 2 * c + b_] for a in (0, 1) for b_ in (0, 1)]
+                    out[o, r, c] = max(0.0, max(window))
         return out
 
     h = conv_relu_pool(conv_relu_pool(padded[None], w1, b1, 28), w2, b2, 10).ravel()
@@ -131,3 +178,258 @@ def lenet_logits(conv, head_weights, head_biases, image):
         if layer < len(head_weights) - 1:
             h = np.maximum(h, 0.0)
     return h
+
+
+def _activation(kind: str, a: float) -> float:
+    if kind == "relu":
+        return max(0.0, a)
+    if kind == "tanh":
+        return math.tanh(a)
+    if kind == "logistic":  # two forms, so that exp never overflows
+        return 1.0 / (1.0 + math.exp(-a)) if a >= 0 else math.exp(a) / (1.0 + math.exp(a))
+    raise ValueError(kind)
+
+
+def dense_net_loss(X, y, sizes, activation, loss, w) -> float:
+    """Mean loss of a dense classifier by explicit loops over samples, units and weights.
+
+    ``sizes`` is ``[d, *hidden, C]``; ``w`` holds each layer's ``W`` of shape
+    ``(sizes[l], sizes[l+1])`` row-major, then its bias. Hidden layers apply
+    ``activation``; the last layer's outputs are softmax logits ``z``, and the
+    loss of a sample is ``-log softmax(z)_y`` (``"cross_entropy"``, written as
+    ``log sum_k exp(z_k - m) + m - z_y`` with ``m = max z`` so it cannot overflow)
+    or ``sum_k (softmax(z)_k - [k = y])^2`` (``"squared"``).
+    """
+    X = np.asarray(X, dtype=float)
+    w = [float(v) for v in w]
+    total = 0.0
+    for n in range(X.shape[0]):
+        h = [float(v) for v in X[n]]
+        start = 0
+        for layer in range(len(sizes) - 1):
+            fan_in, width = sizes[layer], sizes[layer + 1]
+            out = []
+            for u in range(width):
+                a = w[start + fan_in * width + u]  # the bias
+                for j in range(fan_in):
+                    a += h[j] * w[start + j * width + u]
+                last = layer == len(sizes) - 2
+                out.append(a if last else _activation(activation, a))
+            h = out
+            start += (fan_in + 1) * width
+        m = max(h)
+        exps = [math.exp(z - m) for z in h]
+        label = int(y[n])
+        if loss == "cross_entropy":
+            total += math.log(sum(exps)) + m - h[label]
+        elif loss == "squared":
+            total += sum((e / sum(exps) - (k == label)) ** 2 for k, e in enumerate(exps))
+        else:
+            raise ValueError(loss)
+    return total / X.shape[0]
+
+
+def heat_bath_probabilities(deltas, beta) -> np.ndarray:
+    """``P(k) = exp(-beta * delta_k) / sum_j exp(-beta * delta_j)`` over a coordinate's values."""
+    weights = [math.exp(-beta * (d - min(deltas))) for d in deltas]  # shifted: no overflow
+    return np.array(weights) / sum(weights)
+
+
+def metropolis_probabilities(deltas, current, beta) -> np.ndarray:
+    """One Metropolis step from value ``current``: propose each other value with
+    probability ``1 / (m - 1)``, accept it with ``min(1, exp(-beta * delta))``."""
+    m = len(deltas)
+    p = np.zeros(m)
+    for k in range(m):
+        if k != current:
+            p[k] = min(1.0, math.exp(-beta * deltas[k])) / (m - 1)
+    p[current] = 1.0 - p.sum()
+    return p
+
+
+class TabuSearch:
+    """Tabu search one move at a time, every delta a difference of two full energies.
+
+    A move sets one variable ``i`` to another value ``k``. It is *tabu* while the
+    move counter is below ``tabu_until[i]`` (for ``tenure`` moves after ``i``
+    last moved), unless it *aspirates*: it would reach a new best energy. Each
+    move takes an admissible move of least delta (uphill if need be); when no
+    move is admissible the move counter still advances. Ties go to a uniform
+    choice among the tied moves, made by reservoir sampling in scan order
+    (variable, then value): the ``t``-th tied move seen replaces the choice when
+    ``below(t) == 0``. That is the kernels' rule, so both use the same random
+    numbers. No restarts.
+
+    Parameters
+    ----------
+    energy : callable
+        ``energy(x)`` of a list of domain values.
+    domains : list of lists
+        Each variable's values.
+    x_idx : sequence of int
+        Starting value indices.
+    tenure : int
+    rng_state : int
+        The read's splitmix64 state.
+    """
+
+    def __init__(self, energy, domains, x_idx, tenure, rng_state):
+        self.energy_of = energy
+        self.domains = domains
+        self.x = [int(k) for k in x_idx]
+        self.tenure = tenure
+        self.rng = SplitMix64(rng_state)
+        self.tabu_until = [0] * len(domains)
+        self.clock = 0
+        self.energy = self._energy(self.x)
+        self.best = self.energy
+        self.moves_since_best = 0
+        self.stall = 0
+        self.evaluations = 0
+
+    def _energy(self, x):
+        return self.energy_of([self.domains[i][k] for i, k in enumerate(x)])
+
+    def step(self):
+        """Make one move; return ``(i, k)``, or ``None`` when no move was admissible."""
+        admissible = []  # (delta, i, k) in scan order
+        for i, values in enumerate(self.domains):
+            for k in range(len(values)):
+                if k == self.x[i]:
+                    continue
+                y = list(self.x)
+                y[i] = k
+                delta = self._energy(y) - self.energy
+                self.evaluations += 1
+                tabu = self.tabu_until[i] > self.clock
+                aspirates = self.energy + delta < self.best - tolerance(self.best)
+                if not tabu or aspirates:
+                    admissible.append((delta, i, k))
+        self.clock += 1
+        if not admissible:
+            return None
+        lowest, ties, choice = math.inf, 0, None
+        for delta, i, k in admissible:
+            if delta < lowest:
+                lowest, ties, choice = delta, 1, (i, k)
+            elif delta == lowest:
+                ties += 1
+                if self.rng.below(ties) == 0:
+                    choice = (i, k)
+        i, k = choice
+        self.x[i] = k
+        self.energy = self._energy(self.x)
+        self.tabu_until[i] = self.clock + self.tenure
+        if self.energy < self.best - tolerance(self.best):
+            self.best, self.moves_since_best = self.energy, 0
+        else:
+            self.moves_since_best += 1
+        return choice
+
+    def iteration(self):
+        """``n`` moves (the kernels' iteration); return each move made and the assignment after."""
+        best = self.best
+        made = []
+        for _ in self.domains:
+            move = self.step()
+            if move is not None:
+                made.append((move, list(self.x)))
+        self.stall = 0 if self.best < best else self.stall + 1
+        return made
+
+
+class Annealing:
+    """Annealing one sweep at a time, every delta a difference of two full energies.
+
+    A sweep at inverse temperature ``beta`` takes ``n`` steps; each picks a
+    coordinate (in order, or uniformly at random) and draws its next value
+    from the rule's distribution: :func:`heat_bath_probabilities` or one
+    :func:`metropolis_probabilities` step. A draw is the inverse of the
+    cumulative distribution at one ``uniform()`` number ``u`` (on two values:
+    the other value when ``u < P(other)``), so the kernels and this reference
+    use the same random numbers. No number is drawn when the
+    outcome is certain: a Metropolis move that is not uphill, and any choice
+    whose probabilities are 0 or 1 to float64 precision -- ``beta * delta``
+    beyond 40 (``exp(-40) < 2**-53``) on two values, or a Metropolis move
+    uphill by that much. The best energy is taken at the end of each sweep.
+
+    Parameters are those of :class:`TabuSearch`, with ``rule`` in
+    ``{"heat_bath", "metropolis"}`` and ``sequential`` for the coordinate order.
+    """
+
+    CUT = 40.0
+
+    def __init__(self, energy, domains, x_idx, rng_state, rule, sequential):
+        self.energy_of = energy
+        self.domains = domains
+        self.x = [int(k) for k in x_idx]
+        self.rng = SplitMix64(rng_state)
+        self.rule = rule
+        self.sequential = sequential
+        self.energy = self._energy(self.x)
+        self.best = self.energy
+        self.stall = 0
+        self.evaluations = 0
+
+    def _energy(self, x):
+        return self.energy_of([self.domains[i][k] for i, k in enumerate(x)])
+
+    def _deltas(self, i):
+        deltas = []
+        for k in range(len(self.domains[i])):
+            y = list(self.x)
+            y[i] = k
+            deltas.append(self._energy(y) - self.energy)
+        self.evaluations += len(deltas) - 1
+        return deltas
+
+    def _inverse_cdf(self, p):
+        u = self.rng.uniform()
+        total = 0.0
+        for k, pk in enumerate(p):
+            total += pk
+            if u < total:
+                return k
+        return len(p) - 1
+
+    def _heat_bath(self, deltas, current, beta):
+        p = heat_bath_probabilities(deltas, beta)
+        if len(deltas) == 2:
+            other = 1 - current
+            z = beta * deltas[other]
+            if abs(z) >= self.CUT:
+                return current if z > 0 else other
+            return other if self.rng.uniform() < p[other] else current
+        return self._inverse_cdf(p)
+
+    def _metropolis(self, deltas, current, beta):
+        m = len(deltas)
+        if m == 1:
+            return current
+        others = [k for k in range(m) if k != current]
+        proposal = others[0] if m == 2 else others[self.rng.below(m - 1)]
+        z = beta * deltas[proposal]
+        if z <= 0.0:
+            return proposal
+        if z >= self.CUT:
+            return current
+        return proposal if self.rng.uniform() < math.exp(-z) else current
+
+    def sweep(self, beta):
+        """``n`` steps at ``beta``; return each move made and the assignment after it."""
+        made = []
+        n = len(self.domains)
+        for step in range(n):
+            i = step if self.sequential else self.rng.below(n)
+            deltas = self._deltas(i)
+            choose = self._heat_bath if self.rule == "heat_bath" else self._metropolis
+            k = choose(deltas, self.x[i], beta)
+            if k != self.x[i]:
+                self.x[i] = k
+                self.energy = self._energy(self.x)
+                made.append(((i, k), list(self.x)))
+        if self.energy < self.best - tolerance(self.best):
+            self.best, self.stall = self.energy, 0
+        else:
+            self.stall += 1
+        return made

@@ -1,20 +1,40 @@
-"""The dense-network objective: incremental kernel versus full recomputation.
+"""The dense-network objective: incremental kernel versus the loop reference.
 
-The reference is :meth:`DenseNetObjective.energy`, a plain numpy forward pass
-over every sample; the kernel's deltas, applies and cached energy must agree
-with it after any sequence of weight changes.
+The reference is :func:`naive.dense_net_loss`, explicit Python loops over
+samples, units, weights, activations and the loss. The kernel's energy, its
+deltas (``obj_deltas``, read from the incrementally updated cache), its applies
+and the objective's numpy ``energy`` must agree with it after any sequence of
+weight changes.
+
+Tolerance: the losses here are O(1) to O(100) and each is a sum of at most a
+few hundred float64 operations per sample, so both sides carry errors near
+1e-14 relative; the incremental energy adds up to 40 deltas. ``ATOL = 1e-9``
+times ``max(1, |E|)`` is far above that rounding and far below any real
+mistake (a weight read from the wrong place, a missing bias or a wrong
+activation changes random losses by 1e-3 or more).
 """
 
+import naive
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from kernel_harness import all_deltas, replay_moves
 
 from combopt import Domain, solve
 from combopt._kernels.nn_dense import dense_apply, dense_deltas, dense_init
 from combopt.nn.training import scaled_domain
 from combopt.objectives import DenseNetObjective
+
+ATOL = 1e-9
+
+
+def _reference(obj):
+    """The loop reference for ``obj``'s training set and architecture, a function of ``x``."""
+    X = obj.X.toarray() if sp.issparse(obj.X) else obj.X
+    return lambda x: naive.dense_net_loss(X, obj.y, obj.sizes, obj.activation, obj.loss, x)
 
 
 def _random_problem(rng, sizes, activation, loss, sparse_fraction=0.3):
@@ -29,7 +49,8 @@ def _random_problem(rng, sizes, activation, loss, sparse_fraction=0.3):
 
 
 def _walk(obj, domain, rng, steps):
-    """Random single-weight moves; return the largest deviation from the numpy reference."""
+    """Random single-weight moves; return the largest deviation from the loop reference."""
+    reference = _reference(obj)
     n = obj.num_variables
     values, offsets = domain.lower(n)
     problem, length = obj._lower()
@@ -39,20 +60,20 @@ def _walk(obj, domain, rng, steps):
     def point(idx):
         return values[offsets[:-1] + idx]
 
-    worst = abs(dense_init(problem, values, offsets, x_idx, cache) - obj.energy(point(x_idx)))
+    worst = abs(dense_init(problem, values, offsets, x_idx, cache) - reference(point(x_idx)))
     out = np.zeros(int(np.max(offsets[1:] - offsets[:-1])))
     for _ in range(steps):
         i = int(rng.integers(n))
         size = int(offsets[i + 1] - offsets[i])
         dense_deltas(problem, values, offsets, x_idx, cache, i, out)
         assert out[x_idx[i]] == 0.0
-        base = obj.energy(point(x_idx))
+        base = reference(point(x_idx))
         for k in range(size):
             moved = x_idx.copy()
             moved[i] = k
-            worst = max(worst, abs(out[k] - (obj.energy(point(moved)) - base)))
+            worst = max(worst, abs(out[k] - (reference(point(moved)) - base)))
         dense_apply(problem, values, offsets, x_idx, cache, i, int(rng.integers(size)))
-        worst = max(worst, abs(cache[0] / obj.X.shape[0] - obj.energy(point(x_idx))))
+        worst = max(worst, abs(cache[0] / obj.X.shape[0] - reference(point(x_idx))))
     fresh = np.zeros_like(cache)
     dense_init(problem, values, offsets, x_idx.copy(), fresh)
     return worst, float(np.max(np.abs(fresh - cache)))
@@ -86,6 +107,64 @@ def test_property_any_domain_any_walk(seed, omega, hidden, loss):
     domain = scaled_domain(obj.sizes, np.array(omega, dtype=float), scales * 0.5)
     worst, _ = _walk(obj, domain, rng, steps=12)
     assert worst < 1e-10
+
+
+@st.composite
+def dense_net_cases(draw):
+    """A small network, training set, per-weight domains, start and move sequence."""
+    N = draw(st.integers(1, 8))
+    d = draw(st.integers(1, 4))
+    hidden = draw(st.lists(st.integers(1, 4), max_size=2))
+    C = draw(st.integers(2, 4))
+    inputs = st.sampled_from([0.0, 0.0, -1.5, 0.5, 1.0, 2.0])  # zeros: the sparse columns
+    X = draw(hnp.arrays(np.float64, (N, d), elements=inputs))
+    y = np.array(draw(st.lists(st.integers(0, C - 1), min_size=N, max_size=N)))
+    activation = draw(st.sampled_from(["relu", "tanh", "logistic"]))
+    loss = draw(st.sampled_from(["cross_entropy", "squared"]))
+    obj = DenseNetObjective(X, y, hidden, n_classes=C, activation=activation, loss=loss)
+    n = obj.num_variables
+    scale = draw(st.sampled_from([0.25, 1.0, 3.0]))  # 3.0 pushes logits towards the fallbacks
+    value_sets = st.lists(st.integers(-3, 3), min_size=1, max_size=4, unique=True)
+    domains = [sorted(scale * v for v in draw(value_sets)) for _ in range(n)]
+    x0 = np.array([draw(st.integers(0, len(dom) - 1)) for dom in domains], dtype=np.int64)
+    moves = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 3)), max_size=30))
+    return obj, domains, x0, moves
+
+
+@given(dense_net_cases())
+def test_energies_and_deltas_after_moves_equal_the_loop_reference(case):
+    """Through the kernel protocol: ``obj_init``, then moves by ``obj_deltas`` and
+    ``obj_apply`` (the strategies' calls); after the moves, every coordinate's deltas."""
+    obj, domains, x0, moves = case
+    reference = _reference(obj)
+    values, offsets = Domain.per_variable(domains).lower(obj.num_variables)
+    problem, length = obj._lower()
+    x_idx, cache = x0.copy(), np.zeros(length)
+    variables = np.array([m[0] for m in moves], dtype=np.int64)
+    choices = np.array([m[1] for m in moves], dtype=np.int64)
+    energies = replay_moves(problem, values, offsets, x_idx, cache, variables, choices)
+
+    def point(idx):
+        return [dom[k] for dom, k in zip(domains, idx)]
+
+    idx = x0.copy()
+    for t in range(len(moves) + 1):
+        expected = reference(point(idx))
+        assert energies[t] == pytest.approx(expected, abs=ATOL * max(1.0, abs(expected)))
+        if t < len(moves):
+            i = variables[t]
+            idx[i] = choices[t] % len(domains[i])
+    assert np.array_equal(idx, x_idx)
+    base = reference(point(idx))
+    assert obj.energy(np.array(point(idx))) == pytest.approx(base, abs=ATOL * max(1.0, base))
+    table = all_deltas(problem, values, offsets, x_idx, cache)
+    for i, dom in enumerate(domains):
+        assert table[i, idx[i]] == 0.0
+        for k in range(len(dom)):
+            moved = idx.copy()
+            moved[i] = k
+            expected = reference(point(moved)) - base
+            assert table[i, k] == pytest.approx(expected, abs=ATOL * max(1.0, base))
 
 
 def test_large_logits_stay_exact():

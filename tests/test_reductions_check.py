@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import naive
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -23,17 +24,6 @@ def needs_data(test):
     return pytest.mark.data(skip(test))
 
 
-def naive_scan(A, b, c, X, Y, offset, lo, hi):
-    """Both energies at every point, in code order (bit j of the code set means x_j = hi)."""
-    d = A.shape[0]
-    codes = np.arange(2**d)
-    x = np.where((codes[:, None] >> np.arange(d)) & 1, hi, lo).astype(np.float64)
-    e_q = np.einsum("ki,ij,kj->k", x, A, x) + x @ b + c
-    r = x @ X.T - Y
-    e_t = np.sum(r * r, axis=1) / X.shape[0] + offset
-    return e_q, e_t
-
-
 def random_forms(d, n, seed):
     """Two unrelated forms, so their differences are far from zero."""
     rng = np.random.default_rng(seed)
@@ -48,7 +38,7 @@ def random_forms(d, n, seed):
 def test_gray_scan_matches_the_naive_enumeration(d, n, seed, spin, chunk_bits):
     A, b, c, X, Y, offset = random_forms(d, n, seed)
     lo, hi = (-1.0, 1.0) if spin else (0.0, 1.0)
-    e_q, e_t = naive_scan(A, b, c, X, Y, offset, lo, hi)
+    e_q, e_t = naive.gray_scan_energies(A, b, c, X, Y, offset, lo, hi)
     stats = gk.gray_scan(A, b, c, X, Y, offset, lo, hi, chunk_bits, -np.inf, -np.inf, 0.0)
     assert stats.shape == (2 ** (d - min(chunk_bits, d)), gk.NUM_STATS)
     assert stats[:, gk.STAT_MAX_DIFF].max() == pytest.approx(np.abs(e_q - e_t).max(), rel=1e-9)
@@ -111,8 +101,8 @@ def test_check_reports_different_minimisers():
     Q1, Q2 = rng.normal(size=(8, 8)), rng.normal(size=(8, 8))
     other = qubo_to_training(Q2)
     report = check(Q1, reduction=other)
-    e_q, e_t = naive_scan(0.5 * (Q1 + Q1.T), np.zeros(8), 0.0, other.X, other.Y, other.offset,
-                          0.0, 1.0)
+    e_q, e_t = naive.gray_scan_energies(0.5 * (Q1 + Q1.T), np.zeros(8), 0.0, other.X, other.Y,
+                                        other.offset, 0.0, 1.0)
     tol = report.tolerance
     same = np.array_equal(e_q <= e_q.min() + tol, e_t <= e_t.min() + tol)
     assert not same  # these seeds give different minimisers
