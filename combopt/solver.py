@@ -13,6 +13,7 @@ decides *when* a run stops, never what an iteration computes.
 from __future__ import annotations
 
 import math
+import os
 import time
 import types as pytypes
 from collections.abc import Callable
@@ -27,16 +28,56 @@ from combopt._kernels import interpreted
 from combopt._kernels import strategies as jit_kernels
 from combopt._kernels.protocol import FLIP_KINDS
 from combopt._kernels.strategies import ReadState
+from combopt._validation import (
+    check_count,
+    check_optional_count,
+    check_optional_real,
+    check_seed,
+)
 from combopt.domain import Domain, discretize
 from combopt.objectives.base import Objective
-from combopt.strategies import Annealing, Paper, Tabu, resolve_strategy
+from combopt.strategies import STRATEGIES, Annealing, Paper, Tabu, resolve_strategy
 
 __all__ = ["Progress", "SolveResult", "solve"]
 
 _CHUNK_SECONDS = 0.02
 _TRACE_LIMIT = 100_000  # per-iteration trace columns kept before switching to one per chunk
 _POLISH_SWEEPS = 10_000
-_SEED_LIMIT = 2**128
+#: Most reads one call runs. Each read costs a few Python-level set-up steps (its
+#: own seeded stream and starting point), so 10**6 reads of a 10-variable
+#: problem spent over a minute before the first iteration; more reads are
+#: better run as several calls with different seeds.
+MAX_READS = 100_000
+#: 8-byte per-read, per-variable arrays a run holds: starting points, current
+#: and best indices, tabu clocks, returned samples.
+_ARRAYS_PER_VARIABLE = 5
+
+
+def _memory_limit() -> int:
+    """Bytes a run may plan to allocate: half the machine's physical memory (8 GiB if unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (AttributeError, OSError, ValueError):
+        return 8 * 2**30
+
+
+def _check_memory(n: int, num_reads: int, max_iterations: int | None) -> None:
+    """Refuse, before allocating, a run whose state and trace would not fit in memory.
+
+    The state is ``num_reads x n`` per array; the trace keeps one column per
+    iteration up to ``_TRACE_LIMIT`` (twice: the chunks and their concatenation).
+    """
+    columns = _TRACE_LIMIT if max_iterations is None else min(max_iterations, _TRACE_LIMIT)
+    state = 8 * _ARRAYS_PER_VARIABLE * num_reads * n
+    trace = 2 * 8 * num_reads * columns
+    limit = _memory_limit()
+    if state + trace > limit:
+        raise ValueError(
+            f"num_reads={num_reads} reads of n={n} variables need about "
+            f"{(state + trace) / 2**30:.1f} GiB (state {state / 2**30:.1f} GiB, trace "
+            f"{trace / 2**30:.1f} GiB), more than the {limit / 2**30:.1f} GiB allowed "
+            "(half the physical memory): lower num_reads or max_iterations"
+        )
 
 
 class Progress(NamedTuple):
@@ -106,39 +147,6 @@ class SolveResult:
         """Evaluations divided by the search time (compile time excluded)."""
         seconds = self.timing["solve"]
         return self.evaluations / seconds if seconds > 0 else math.inf
-
-
-def _check_seed(seed) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().entropy % 2**63)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative integer or None, got {type(seed).__name__}")
-    if not 0 <= seed < _SEED_LIMIT:
-        raise ValueError(f"seed must be in [0, 2**128), got {seed}")
-    return int(seed)
-
-
-def _check_optional_count(name: str, value) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer or None, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be non-negative, got {value}")
-    return int(value)
-
-
-def _check_optional_real(name: str, value, *, minimum: float | None = None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number or None, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _initial_points(objective, domain, num_reads, seed, initial, pretrained) -> np.ndarray:
@@ -414,7 +422,7 @@ def solve(
     domain : Domain, optional
         Values each variable may take; defaults to the objective's own domain
         if it has one.
-    strategy : {"paper", "anneal", "tabu"} or strategy instance
+    strategy : {"paper", "anneal", "metropolis", "tabu"} or strategy instance
         See :mod:`combopt.strategies`.
     num_reads : int
         Independent runs, executed in parallel.
@@ -471,20 +479,17 @@ def solve(
     n = objective.num_variables
     domain.check_size(n)
     strategy = resolve_strategy(strategy)
-    if isinstance(num_reads, bool) or not isinstance(num_reads, (int, np.integer)):
-        raise TypeError(f"num_reads must be an integer, got {type(num_reads).__name__}")
-    if num_reads <= 0:
-        raise ValueError(f"num_reads must be positive, got {num_reads}")
-    num_reads = int(num_reads)
-    max_iterations = _check_optional_count("max_iterations", max_iterations)
-    max_stall = _check_optional_count("max_stall", max_stall) or None
-    time_limit = _check_optional_real("time_limit", time_limit, minimum=0.0)
-    target_energy = _check_optional_real("target_energy", target_energy)
+    num_reads = check_count("num_reads", num_reads, maximum=MAX_READS)
+    max_iterations = check_optional_count("max_iterations", max_iterations)
+    max_stall = check_optional_count("max_stall", max_stall) or None
+    time_limit = check_optional_real("time_limit", time_limit, minimum=0.0)
+    target_energy = check_optional_real("target_energy", target_energy)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if max_iterations is None and time_limit is None:
         max_iterations = strategy.default_iterations(n)
+    _check_memory(n, num_reads, max_iterations)
 
     points = _initial_points(objective, domain, num_reads, seed, initial, pretrained)
     x_idx = domain.index_of(points)
@@ -542,25 +547,46 @@ def solve(
     )
 
 
+def _warmup_runs() -> list:
+    """``(objective, domain)`` pairs that between them reach every compiled kernel."""
+    from combopt.objectives import (
+        DenseNetObjective,
+        LeastSquaresObjective,
+        QuadraticObjective,
+        TourObjective,
+    )
+
+    tiny = np.array([[1.0, -1.0], [0.0, 2.0]])
+    return [
+        (QuadraticObjective(tiny, representation="dense"), Domain.binary()),
+        (QuadraticObjective(tiny, representation="dense"), Domain.ternary()),
+        (QuadraticObjective(tiny, representation="sparse"), Domain.binary()),
+        (QuadraticObjective(tiny, representation="sparse"), Domain.ternary()),
+        (LeastSquaresObjective(tiny, np.ones(2)), Domain.binary()),
+        (TourObjective(np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]])), None),
+        (DenseNetObjective(tiny, np.array([0, 1])), Domain.binary()),
+    ]
+
+
 def warmup() -> float:
-    """Compile (or load from numba's cache) every kernel for the built-in objectives.
+    """Compile (or load from numba's cache) every compiled kernel the solver can run.
+
+    That is every strategy kernel (``paper``, ``anneal``/``metropolis``,
+    ``tabu`` and, over two-valued domains, the flip-delta tabu) for each of
+    the five compiled objective kinds: dense and sparse quadratic (over a
+    two-valued and a three-valued domain, which use different tabu kernels),
+    least squares, tour (permutation) and dense network.
+    :class:`~combopt.objectives.CallableObjective` and
+    :class:`~combopt.objectives.LeNetConvObjective` run interpreted and need
+    no compilation.
 
     Returns
     -------
     float
         Seconds spent. Later :func:`solve` calls then report ``timing["compile"]`` near 0.
     """
-    from combopt.objectives import LeastSquaresObjective, QuadraticObjective
-
     start = time.perf_counter()
-    tiny = np.array([[1.0, -1.0], [0.0, 2.0]])
-    objectives = [
-        QuadraticObjective(tiny, representation="dense"),
-        QuadraticObjective(tiny, representation="sparse"),
-        LeastSquaresObjective(tiny, np.ones(2)),
-    ]
-    for obj in objectives:
-        for name in ("paper", "anneal", "tabu"):
-            solve(obj, Domain.binary(), strategy=name, max_iterations=1, seed=0)
+    for objective, domain in _warmup_runs():
+        for name in STRATEGIES:
+            solve(objective, domain, strategy=name, max_iterations=1, seed=0)
     return time.perf_counter() - start
-
