@@ -146,7 +146,9 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
                 initial_states=initial_states,
                 initial_states_generator=initial_states_generator,
                 num_reads=num_reads,
-                seed=seed,
+                # dimod draws the missing states with numpy's legacy RandomState,
+                # which takes 32-bit seeds only: give it one derived from ours.
+                seed=int(np.random.SeedSequence(seed).generate_state(1)[0]),
             )
             num_reads = parsed.num_reads
             states = parsed.initial_states
