@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from combopt.nn.models import ACTIVATIONS, LOSSES, pretrain, softmax
 from combopt.nn.packing import PackedDenseNet
-from combopt.nn.training import check_positive_int
+from combopt._validation import check_count
 
 __all__ = ["ConntraClassifier"]
 
@@ -93,7 +93,7 @@ class ConntraClassifier(ClassifierMixin, BaseEstimator):
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         for name in ("max_iter", "pretrain_max_iter"):
-            check_positive_int(name, getattr(self, name))
+            check_count(name, getattr(self, name))
         omega = np.unique(np.asarray(self.domain, dtype=np.float64))
         if omega.size < 2 or not np.all(np.isfinite(omega)):
             raise ValueError(f"domain must hold at least two distinct finite values, got {self.domain!r}")
