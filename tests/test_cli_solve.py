@@ -73,6 +73,7 @@ def test_coo_file_with_labels_and_vartype(tmp_path, capsys):
     path.write_text("0 1 1.5\n1 7 -2\n7 7 1e-1\n")
     with pytest.raises(SystemExit):
         main(["solve", str(path), "--vartype", "TERNARY"])
+    capsys.readouterr()
     assert main(["solve", str(path)]) == 2
     err = capsys.readouterr().err
     assert "no '# vartype" in err and "--vartype SPIN|BINARY" in err and err.count("\n") == 1

@@ -71,7 +71,7 @@ def resolve_source(source: str, fmt: str = "auto", index: int | None = None,
     except ValueError as exc:
         if str(exc).startswith("unknown instance name"):
             raise ValueError(f"{source!r} is neither a file nor an instance name "
-                             "(bqpN.K, gkaXY, Gk)") from None
+                             "(bqpN.K, Gk, or NAME of a bqp/gka/NAME.sparse)") from None
         raise
 
 
