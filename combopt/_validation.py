@@ -153,7 +153,7 @@ def check_seed(seed) -> int:
 
 
 def as_finite_array(name: str, value, *, ndim: tuple[int, ...] | None = None) -> np.ndarray:
-    """``value`` as a float64 array, refusing NaN/inf (``ValueError``) and non-numbers (``TypeError``).
+    """``value`` as a float64 array; NaN/inf raise ``ValueError``, non-numbers ``TypeError``.
 
     Examples
     --------

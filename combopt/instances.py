@@ -212,7 +212,8 @@ def load(name: str, *, vartype: dimod.typing.VartypeLike | None = None) -> Insta
     root = data_dir()
     fmt, path, index = _locate(name, root)
     if not path.is_file():
-        where = f"{DATA_ENV}={root}" if root != _EMBEDDED else f"the embedded set ({DATA_ENV} unset)"
+        embedded = f"the embedded set ({DATA_ENV} unset)"
+        where = f"{DATA_ENV}={root}" if root != _EMBEDDED else embedded
         raise ValueError(f"instance {name!r} not found in {where}: no file {path}")
     if fmt == "orlib":
         bqms = _orlib_file(str(path), path.stat().st_mtime)

@@ -45,7 +45,8 @@ def test_every_written_strategy_list_is_STRATEGIES():
 
 
 def test_the_checker_sees_a_short_list():
-    assert _strategy_lists('strategy : {"paper", "anneal", "tabu"}') == [{"paper", "anneal", "tabu"}]
+    short = 'strategy : {"paper", "anneal", "tabu"}'
+    assert _strategy_lists(short) == [{"paper", "anneal", "tabu"}]
 
 
 def _options(parser):

@@ -53,7 +53,8 @@ def parse_samplers(text: str) -> list[str]:
         group = [s for s in SAMPLERS if s.startswith("combopt-")] if item == "combopt" else [item]
         for s in group:
             if s not in SAMPLERS:
-                raise ValueError(f"unknown sampler {s!r}; choose from all, combopt, {', '.join(SAMPLERS)}")
+                raise ValueError(f"unknown sampler {s!r}; choose from all, combopt, "
+                                 f"{', '.join(SAMPLERS)}")
             if s not in out:
                 out.append(s)
     return out
@@ -90,7 +91,8 @@ def register(subparsers) -> None:
     rep.add_argument("jsonl", metavar="FILE.jsonl")
     rep.add_argument("--out", required=True, metavar="DIR")
     rep.add_argument("--no-figures", action="store_true")
-    rep.add_argument("--json", action="store_true", help="print {\"report\": PATH} as one JSON line")
+    rep.add_argument("--json", action="store_true",
+                     help="print {\"report\": PATH} as one JSON line")
     rep.set_defaults(handler=report)
 
 

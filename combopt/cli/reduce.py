@@ -67,7 +67,8 @@ def register(subparsers) -> None:
     p.add_argument("--random", type=int, metavar="D",
                    help="use a random dense QUBO with D variables (integer entries in [-100, 100])")
     p.add_argument("--seed", type=integer(0), default=0,
-                   help="seed of --random, of the random check points and of the solver (default 0)")
+                   help="seed of --random, of the random check points and of the solver "
+                        "(default 0)")
     p.add_argument("--spin", action="store_true",
                    help="read a matrix SOURCE (or --random) as a spin problem over {-1,+1}")
     p.add_argument("--vartype", choices=("SPIN", "BINARY"),
@@ -77,7 +78,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", metavar="FILE.npz", help="where --to writes its result")
     p.add_argument("--rows", type=int, metavar="N", help="training samples N >= d (default d)")
     p.add_argument("--mix-seed", type=int, metavar="S",
-                   help="with --rows N > d: mix rows with a random orthonormal matrix (default: zero rows)")
+                   help="with --rows N > d: mix rows with a random orthonormal matrix "
+                        "(default: zero rows)")
     p.add_argument("--shift", default="auto", metavar="LAMBDA",
                    help="diagonal shift, a number or 'auto' (default)")
     p.add_argument("--max-condition", type=float, default=10.0, metavar="KAPPA",
@@ -91,7 +93,8 @@ def register(subparsers) -> None:
                    help="check: enumerate all 2^d points (default when d <= 20; up to d = 30)")
     p.add_argument("--samples", type=int, metavar="K",
                    help="check: use K random points instead (default 1000 when d > 20)")
-    p.add_argument("--rtol", type=float, default=1e-9, help="check: tolerance relative to the scale")
+    p.add_argument("--rtol", type=float, default=1e-9,
+                   help="check: tolerance relative to the scale")
     p.add_argument("--strategy", default="paper", choices=tuple(STRATEGIES),
                    help="solve: CoNNTrA strategy (default paper)")
     p.add_argument("--num-reads", type=integer(1), default=1, metavar="R",
@@ -136,7 +139,8 @@ def _shift(text: str):
 
 
 def _reduce_options(args) -> dict:
-    return {"n_samples": args.rows, "shift": _shift(args.shift), "max_condition": args.max_condition}
+    return {"n_samples": args.rows, "shift": _shift(args.shift),
+            "max_condition": args.max_condition}
 
 
 def load_qubo(source: str | None, args) -> tuple[QUBO, str, list]:
@@ -238,7 +242,8 @@ def _weights(text: str):
     try:
         return [float(v) for v in text.split(",")]
     except ValueError:
-        raise ValueError(f"--weights must be 'binary', 'spin' or numbers like -1,0,1, got {text!r}") from None
+        raise ValueError(
+            f"--weights must be 'binary', 'spin' or numbers like -1,0,1, got {text!r}") from None
 
 
 def _to_qubo(args, source) -> int:

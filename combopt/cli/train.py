@@ -1,7 +1,7 @@
 """``combopt train``: train a finite-domain network by the paper's pipeline.
 
-Backpropagation (float: scikit-learn, or numpy for the LeNet) and CoNNTrA (ternary by default) run side
-by side on the task's data and are reported with the paper's four metrics:
+Backpropagation (float: scikit-learn, or numpy for the LeNet) and CoNNTrA (ternary by
+default) run side by side on the task's data and are reported with the paper's four metrics:
 training error, validation error, memory of the weights (packed) and time.
 
 Examples
@@ -30,9 +30,11 @@ def _domain(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of numbers: {text!r}") from None
     if len(set(values)) < 2:
-        raise argparse.ArgumentTypeError(f"the domain needs at least two distinct values, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"the domain needs at least two distinct values, got {text!r}")
     return values
 
 
@@ -47,20 +49,26 @@ def register(subparsers) -> None:
     # negative numbers, so widen its (per-parser) negative-number pattern.
     p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+(,-?[\d.]+)+$")
     p.add_argument("task", choices=sorted(TASKS), metavar="TASK", help=f"one of {', '.join(TASKS)}")
-    p.add_argument("--domain", type=_domain, default=(-1.0, 0.0, 1.0), help="the finite set of weight values before scaling (default -1,0,1)")
-    p.add_argument("--seed", type=integer(0), default=0, help="seed of the split, pretraining and search (default 0)")
+    p.add_argument("--domain", type=_domain, default=(-1.0, 0.0, 1.0),
+                   help="the finite set of weight values before scaling (default -1,0,1)")
+    p.add_argument("--seed", type=integer(0), default=0,
+                   help="seed of the split, pretraining and search (default 0)")
     p.add_argument("--loss", choices=("cross_entropy", "squared"), default=None,
                    help="error function (default: the task's; squared for mnist-logreg)")
-    p.add_argument("--max-iterations", type=integer(0), default=None, help="CoNNTrA iterations (n coordinate steps each)")
+    p.add_argument("--max-iterations", type=integer(1), default=None, metavar="T",
+                   help="CoNNTrA iterations (n coordinate steps each; LeNet: rounds)")
     p.add_argument("--segments", type=integer(0), default=None, help="points of the error curve")
-    p.add_argument("--n-train", type=integer(0), default=None, help="MNIST: use the first N training images")
-    p.add_argument("--n-val", type=integer(0), default=None, help="MNIST: use the first N t10k images")
+    p.add_argument("--n-train", type=integer(0), default=None,
+                   help="MNIST: use the first N training images")
+    p.add_argument("--n-val", type=integer(0), default=None,
+                   help="MNIST: use the first N t10k images")
     p.add_argument(
         "--refit-scales", action="store_true",
         help="re-fit the output layer's scales between segments (beyond the paper)",
     )
     p.add_argument("--batch-size", type=integer(1), default=None,
-                   help="dense tasks: evaluate each segment's search on a random minibatch of N samples")
+                   help="dense tasks: evaluate each segment's search on a random minibatch "
+                        "of N samples")
     p.add_argument("--json", action="store_true", help="print the full record as one JSON line")
     p.add_argument("--plot", metavar="FILE", default=None, help="write the error curves as a PNG")
     p.set_defaults(handler=_handle)

@@ -15,9 +15,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from combopt._validation import check_count
 from combopt.nn.models import ACTIVATIONS, LOSSES, pretrain, softmax
 from combopt.nn.packing import PackedDenseNet
-from combopt._validation import check_count
 
 __all__ = ["ConntraClassifier"]
 
