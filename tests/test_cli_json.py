@@ -96,3 +96,35 @@ def test_bench_run_and_report(tmp_path, capsys):
     record = one_json_line(capsys, ["bench", "report", str(out), "--out", str(tmp_path / "rep"),
                                     "--no-figures", "--json"])
     assert set(record) == {"report"}
+
+
+class _Terminal:
+    """A stand-in for a terminal's stderr: records what is written, says it is a TTY."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text):
+        self.text += text
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_progress_goes_to_a_terminal_stderr_only(monkeypatch, capsys):
+    pytest.importorskip("tqdm")
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    record = one_json_line(capsys, ["solve", "bqp50.1", "--seed", "1", "--max-iterations", "3",
+                                    "--json"])
+    assert record["instance"] == "bqp50.1"  # stdout still holds the one JSON line alone
+    assert "bqp50.1" in terminal.text and "it" in terminal.text
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(capsys):
+    assert main(["solve", "bqp50.1", "--seed", "1", "--max-iterations", "3"]) == 0
+    assert capsys.readouterr().err == ""
