@@ -149,3 +149,14 @@ def test_cli_memory_guard_is_one_line_exit_2(capsys):
     assert main(["solve", "bqp50.1", "--num-reads", "200000"]) == 2
     err = capsys.readouterr().err
     assert "num_reads must be an integer in 1..100000" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["solve", "bqp50.1"], ["reduce", "solve", "bqp50.1"],
+                                     ["tsp", "x"], ["train", "iris"]])
+def test_cli_seed_range_is_the_same(command, capsys):
+    from combopt.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--seed", str(2**53)])
+    assert info.value.code == 2
+    assert f"argument --seed: must be < {2**53}" in capsys.readouterr().err

@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from combopt.cli import EXIT_FAILURE, EXIT_OK
-from combopt.cli._argtypes import integer, positive_real
+from combopt.cli._argtypes import integer, positive_real, seed
 from combopt.cli._output import print_record, sample_mapping, timing
 from combopt.strategies import STRATEGIES
 from reductions import QUBO, as_qubo, qubo_to_training, training_to_qubo
@@ -66,7 +66,7 @@ def register(subparsers) -> None:
                    help="'check SOURCE', 'solve SOURCE', or SOURCE with --to")
     p.add_argument("--random", type=int, metavar="D",
                    help="use a random dense QUBO with D variables (integer entries in [-100, 100])")
-    p.add_argument("--seed", type=integer(0), default=0,
+    p.add_argument("--seed", type=seed, default=0,
                    help="seed of --random, of the random check points and of the solver "
                         "(default 0)")
     p.add_argument("--spin", action="store_true",

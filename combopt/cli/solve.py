@@ -20,7 +20,7 @@ import os
 import time
 
 from combopt.adapters.dimod import bqm_to_objective
-from combopt.cli._argtypes import integer, positive_real
+from combopt.cli._argtypes import integer, positive_real, seed
 from combopt.cli._output import format_sample, print_record, progress_bar, sample_mapping, timing
 from combopt.instances import Instance, from_file, load
 from combopt.io import FORMATS
@@ -47,7 +47,7 @@ def register(subparsers) -> None:
     p.add_argument("--time-limit", type=positive_real, metavar="SEC",
                    help="seconds of search (compile time excluded)")
     p.add_argument("--max-iterations", type=integer(1), metavar="T")
-    p.add_argument("--seed", type=integer(0), metavar="K")
+    p.add_argument("--seed", type=seed, metavar="K")
     p.add_argument("--json", action="store_true", help="print the record as one JSON line")
     p.add_argument("--sample", action="store_true",
                    help="include the best assignment as {label: value}, labels in numeric order")

@@ -21,7 +21,7 @@ import argparse
 import re
 import time
 
-from combopt.cli._argtypes import integer
+from combopt.cli._argtypes import integer, seed
 from combopt.cli._output import print_record, progress_bar, timing
 from combopt.nn.tasks import TASKS, format_comparison, run_task, task_data
 
@@ -51,7 +51,7 @@ def register(subparsers) -> None:
     p.add_argument("task", choices=sorted(TASKS), metavar="TASK", help=f"one of {', '.join(TASKS)}")
     p.add_argument("--domain", type=_domain, default=(-1.0, 0.0, 1.0),
                    help="the finite set of weight values before scaling (default -1,0,1)")
-    p.add_argument("--seed", type=integer(0), default=0,
+    p.add_argument("--seed", type=seed, default=0,
                    help="seed of the split, pretraining and search (default 0)")
     p.add_argument("--loss", choices=("cross_entropy", "squared"), default=None,
                    help="error function (default: the task's; squared for mnist-logreg)")

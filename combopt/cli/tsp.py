@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from combopt.cli._argtypes import integer, positive_real
+from combopt.cli._argtypes import integer, positive_real, seed
 from combopt.cli._output import print_record
 from combopt.strategies import STRATEGIES
 from combopt.tsp.plot import save_tour_plot
@@ -36,7 +36,7 @@ def register(subparsers) -> None:
     p.add_argument("--time-limit", type=positive_real, default=5.0, metavar="SEC",
                    help="seconds of engine search (default 5)")
     p.add_argument("--num-reads", type=integer(1), default=4, metavar="R")
-    p.add_argument("--seed", type=integer(0), default=None, metavar="K")
+    p.add_argument("--seed", type=seed, default=None, metavar="K")
     p.add_argument("--lagrange", type=positive_real, default=None, metavar="W",
                    help="QUBO penalty weight (default: dimod's)")
     p.add_argument("--refine", action="store_true",
