@@ -429,7 +429,9 @@ def solve(
     strategy : {"paper", "anneal", "metropolis", "tabu"} or strategy instance
         See :mod:`combopt.strategies`.
     num_reads : int
-        Independent runs, executed in parallel.
+        Independent runs, executed in parallel; at most :data:`MAX_READS`.
+        A run whose state and trace would take more than half the physical
+        memory is refused before anything is allocated.
     max_iterations : int, optional
         Iterations per read (``n`` coordinate steps each). Default: the
         strategy's own, unless ``time_limit`` is given, in which case the run
@@ -447,7 +449,9 @@ def solve(
         Continuous weights discretised by Algorithm 1 to give the starting
         points (the paper's pipeline). Exclusive with ``initial``.
     seed : int, optional
-        Seed of every random choice. ``None`` draws one (recorded in the result).
+        Seed of every random choice, an integer in ``[0, 2**53)`` (the range
+        every seed of the package shares, exact in any JSON reader). ``None``
+        draws one in that range (recorded in the result).
     polish : bool
         Finish every read with a zero-temperature pass (sequential sweeps
         accepting strict improvements only), so each returned sample is a
