@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 from combopt.cli._argtypes import integer, positive_real, seed
-from combopt.cli._output import print_record
+from combopt.cli._output import print_record, progress_bar
 from combopt.strategies import STRATEGIES
 from combopt.tsp.plot import save_tour_plot
 from combopt.tsp.solve import ENCODINGS, solve_tsp
@@ -51,9 +51,10 @@ def run(args) -> int:
     """Handle ``combopt tsp``; return the exit code."""
     if args.lagrange is not None and args.encoding != "qubo":
         raise ValueError("--lagrange applies to --encoding qubo only")
-    result = solve_tsp(args.source, args.encoding, args.strategy, time_limit=args.time_limit,
-                       num_reads=args.num_reads, seed=args.seed, lagrange=args.lagrange,
-                       refine=args.refine)
+    with progress_bar(args.time_limit, "s", f"tsp {args.source}") as update:
+        result = solve_tsp(args.source, args.encoding, args.strategy, time_limit=args.time_limit,
+                           num_reads=args.num_reads, seed=args.seed, lagrange=args.lagrange,
+                           refine=args.refine, callback=lambda p: update(p.seconds))
     if args.plot:
         save_tour_plot(result.instance, result.tour, args.plot)
     record = result.to_record()

@@ -233,7 +233,8 @@ def refine_tour(instance: TSPInstance, tour) -> np.ndarray:
 def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
               time_limit: float | None = None, max_iterations: int | None = None,
               num_reads: int = 4, seed: int | None = None, lagrange: float | None = None,
-              refine: bool = False, optimum: float | None = None) -> TSPResult:
+              refine: bool = False, optimum: float | None = None,
+              callback=None) -> TSPResult:
     """Find a short tour with the engine in the chosen encoding.
 
     Parameters
@@ -260,6 +261,8 @@ def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
         shortest; the engine's own best stays in ``engine_length``.
     optimum : float, optional
         Reference optimum for the gap; default :func:`reference_optimum`.
+    callback : callable, optional
+        The engine's progress hook (see :func:`combopt.solve`).
 
     Returns
     -------
@@ -282,7 +285,7 @@ def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
     if isinstance(strategy, str):
         strategy = default_strategy(encoding, strategy, instance.distances)
     common = {"strategy": strategy, "num_reads": num_reads, "seed": seed,
-              "time_limit": time_limit, "max_iterations": max_iterations}
+              "time_limit": time_limit, "max_iterations": max_iterations, "callback": callback}
     if encoding == "permutation":
         result = solve(TourObjective(instance.distances), **common)
         tours = result.samples.astype(np.int64)
