@@ -34,7 +34,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from combopt._validation import SEED_LIMIT, check_count, check_seed
+from combopt._validation import SEED_LIMIT, check_count, check_real, check_seed
 from combopt.nn.datasets import Dataset
 from combopt.nn.lenet import CONV_SHAPES, HEAD_SIZES, LeNet, pretrain_lenet
 from combopt.nn.models import sample_losses
@@ -177,8 +177,7 @@ def train_lenet(
                         ("head_batch", head_batch), ("epochs", epochs)):
         check_count(name, value)
     seed = check_seed(seed)
-    if not np.isfinite(batch_growth) or batch_growth < 1.0:
-        raise ValueError(f"batch_growth must be a finite number >= 1, got {batch_growth!r}")
+    batch_growth = check_real("batch_growth", batch_growth, minimum=1.0)
     omega = finite_set(domain)
     X_tr, y_tr, X_va, y_va = data.X_train, data.y_train, data.X_val, data.y_val
     n_train = len(y_tr)
