@@ -33,7 +33,8 @@ DATA_ENV = "COMBOPT_DATA"
 _EMBEDDED = Path(__file__).resolve().parent / "data"
 _ORLIB = re.compile(r"bqp(\d+)\.(\d+)\Z")
 _ORLIB_SET = re.compile(r"bqp(\d+)\Z")
-_GKA = re.compile(r"gka\d+[a-d]\Z")
+# GKA's published sets are a-f; any file bqp/gka/<name>.sparse is also found by its name.
+_GKA = re.compile(r"gka\d+[a-z]\Z")
 _GSET = re.compile(r"G(\d+)\Z")
 _GSET_RANGE = re.compile(r"G(\d+)-G?(\d+)\Z")
 
@@ -168,12 +169,14 @@ def _locate(name: str, root: Path) -> tuple[str, Path, int | None]:
     """``(format, file, index)`` of an instance name."""
     if m := _ORLIB.match(name):
         return "orlib", root / "bqp" / "orlib" / f"bqp{m.group(1)}.txt", int(m.group(2))
-    if _GKA.match(name):
-        return "gka", root / "bqp" / "gka" / f"{name}.sparse", None
     if _GSET.match(name):
         return "gset", root / "gset" / name, None
+    sparse = root / "bqp" / "gka" / f"{name}.sparse"
+    if _GKA.match(name) or (os.sep not in name and sparse.is_file()):
+        return "gka", sparse, None
     raise ValueError(
-        f"unknown instance name {name!r}: expected bqpN.K (e.g. bqp250.3), gkaXY (gka4d) or Gk (G14)"
+        f"unknown instance name {name!r}: expected bqpN.K (e.g. bqp250.3), Gk (G14), or the "
+        f"name of a file bqp/gka/NAME.sparse of the data directory (gka4d, gka5f)"
     )
 
 
@@ -184,7 +187,9 @@ def load(name: str, *, vartype: dimod.typing.VartypeLike | None = None) -> Insta
     ----------
     name : str
         ``bqpN.K`` (OR-Library file ``bqpN.txt``, instance K of 10),
-        ``gka<k><set>`` (GKA/BiqMac) or ``G<k>`` (G-set, Max-Cut).
+        ``G<k>`` (G-set, Max-Cut), or the stem of any file
+        ``bqp/gka/<name>.sparse`` (GKA/BiqMac format, sets a-f: ``gka4d``,
+        ``gka5f``).
     vartype : dimod vartype, optional
         G-set only: encode the cut in SPIN (default) or BINARY variables.
 
@@ -207,7 +212,8 @@ def load(name: str, *, vartype: dimod.typing.VartypeLike | None = None) -> Insta
     root = data_dir()
     fmt, path, index = _locate(name, root)
     if not path.is_file():
-        where = f"{DATA_ENV}={root}" if root != _EMBEDDED else f"the embedded set ({DATA_ENV} unset)"
+        embedded = f"the embedded set ({DATA_ENV} unset)"
+        where = f"{DATA_ENV}={root}" if root != _EMBEDDED else embedded
         raise ValueError(f"instance {name!r} not found in {where}: no file {path}")
     if fmt == "orlib":
         bqms = _orlib_file(str(path), path.stat().st_mtime)
@@ -267,11 +273,17 @@ def from_file(
     return Instance(name, loaded.bqm, loaded.sense, best, path)
 
 
+def _natural(name: str) -> tuple:
+    """Sort key putting gka2a before gka10a."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
+
+
 def names(set_name: str) -> list[str]:
     """Names of the instances of a set present in :func:`data_dir`.
 
-    ``"bqp250"`` -> ``bqp250.1`` .. ``bqp250.10``; ``"gka"``, ``"gset"``,
-    ``"bqp"`` (every OR-Library instance).
+    ``"bqp250"`` -> ``bqp250.1`` .. ``bqp250.10``; ``"gka"`` (every
+    ``bqp/gka/*.sparse`` file present, sets a-f alike), ``"gset"``, ``"bqp"``
+    (every OR-Library instance).
 
     Examples
     --------
@@ -289,7 +301,7 @@ def names(set_name: str) -> list[str]:
         files = sorted((root / "bqp" / "orlib").glob("bqp*.txt"), key=lambda p: int(p.stem[3:]))
         return [name for p in files for name in names(p.stem)]
     if set_name == "gka":
-        return sorted(p.stem for p in (root / "bqp" / "gka").glob("gka*.sparse"))
+        return sorted((p.stem for p in (root / "bqp" / "gka").glob("*.sparse")), key=_natural)
     if set_name == "gset":
         found = [p.name for p in (root / "gset").glob("G*") if _GSET.match(p.name)]
         return sorted(found, key=lambda s: int(s[1:]))

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from combopt._kernels import graycode as gk
+from combopt._validation import check_count
 from reductions import TrainingReduction, as_qubo, qubo_energy, qubo_to_training, training_loss
 from reductions._validation import VARIABLE_VALUES
 
@@ -158,9 +159,8 @@ def check(
         exhaustive = d <= EXHAUSTIVE_MAX
     if exhaustive and d > EXHAUSTIVE_LIMIT:
         raise ValueError(f"an exhaustive check needs d <= {EXHAUSTIVE_LIMIT}, got d = {d}")
-    if not exhaustive and (isinstance(samples, bool) or not isinstance(samples, (int, np.integer))
-                           or samples < 1):
-        raise ValueError(f"samples must be a positive integer, got {samples!r}")
+    if not exhaustive:
+        samples = check_count("samples", samples)
     if not (np.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be positive, got {rtol!r}")
 

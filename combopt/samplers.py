@@ -14,7 +14,8 @@ user's labels and vartype, with ``info`` holding
 
 It also enforces what dimod's conformance suite leaves out: unknown keywords
 warn and are ignored, ``parameters`` lists exactly the accepted keywords,
-``seed`` must be an integer in ``0..2**32-1``, and ``num_reads`` rows come
+``seed`` must be an integer in ``[0, 2**53)`` (the range every seed of the
+package shares, see :mod:`combopt._validation`), and ``num_reads`` rows come
 back even for a BQM without variables.
 
 :class:`TrainingRouteSampler` samples through
@@ -24,12 +25,12 @@ least-squares training problem, relax, discretise, train with CoNNTrA).
 
 from __future__ import annotations
 
-import numbers
 import time
 
 import dimod
 import numpy as np
 
+from combopt._validation import check_optional_count, check_seed
 from combopt._version import __version__
 from combopt.adapters.dimod import bqm_to_objective, empty_sampleset, result_to_sampleset
 from combopt.solver import solve
@@ -37,32 +38,8 @@ from combopt.strategies import STRATEGIES, resolve_strategy
 
 __all__ = ["CombOptSampler", "TrainingRouteSampler"]
 
-_SEED_MAX = 2**32 - 1
-
-
-def _check_seed(seed) -> int:
-    """The seed to use: a given one checked, or one drawn in ``0..2**32-1``.
-
-    Drawing it here (not in the solver) keeps the recorded ``info["seed"]``
-    acceptable as ``seed=`` to replay the run.
-    """
-    if seed is None:
-        return int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer in 0..2**32-1 or None, got {type(seed).__name__}")
-    if not 0 <= seed <= _SEED_MAX:
-        raise ValueError(f"seed must be in 0..2**32-1, got {seed}")
-    return int(seed)
-
-
 def _check_num_reads(num_reads) -> int | None:
-    if num_reads is None:
-        return None
-    if isinstance(num_reads, (bool, np.bool_)) or not isinstance(num_reads, numbers.Integral):
-        raise TypeError(f"num_reads must be a positive integer, got {type(num_reads).__name__}")
-    if num_reads < 1:
-        raise ValueError(f"num_reads must be a positive integer, got {num_reads}")
-    return int(num_reads)
+    return check_optional_count("num_reads", num_reads, minimum=1)
 
 
 def _check_strategy(strategy):
@@ -134,7 +111,8 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
             Independent reads (rows of the SampleSet). Default 1, or the
             number of ``initial_states``.
         seed : int, optional
-            In ``0..2**32-1``; the same seed gives the same SampleSet (for runs
+            In ``[0, 2**53)`` (drawn from the OS when omitted, and recorded in
+            ``info["seed"]``); the same seed gives the same SampleSet (for runs
             not stopped by ``time_limit``).
         initial_states : samples-like, optional
             Starting points; completed by ``initial_states_generator``
@@ -161,7 +139,7 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
         """
         self.remove_unknown_kwargs(**kwargs)
         t0 = time.perf_counter()
-        seed = _check_seed(seed)
+        seed = check_seed(seed)
         num_reads = _check_num_reads(num_reads)
         strategy = _check_strategy(strategy)
         initial = None
@@ -171,7 +149,9 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
                 initial_states=initial_states,
                 initial_states_generator=initial_states_generator,
                 num_reads=num_reads,
-                seed=seed,
+                # dimod draws the missing states with numpy's legacy RandomState,
+                # which takes 32-bit seeds only: give it one derived from ours.
+                seed=int(np.random.SeedSequence(seed).generate_state(1)[0]),
             )
             num_reads = parsed.num_reads
             states = parsed.initial_states
@@ -277,7 +257,7 @@ class TrainingRouteSampler(dimod.Sampler):
         from combopt.training_route import qubo_from_bqm, solve_qubo_via_training
 
         self.remove_unknown_kwargs(**kwargs)
-        seed = _check_seed(seed)
+        seed = check_seed(seed)
         num_reads = _check_num_reads(num_reads) or 1
         strategy = _check_strategy(strategy)
         if bqm.num_variables == 0:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import time
 import types as pytypes
 from collections.abc import Callable
@@ -32,9 +33,17 @@ from combopt._kernels import strategies as jit_kernels
 from combopt._kernels.protocol import FLIP_KINDS
 from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic
 from combopt._kernels.strategies import ReadState
+from combopt._validation import (
+    check_count,
+    check_optional_count,
+    check_optional_real,
+    check_seed,
+)
 from combopt.domain import Domain, discretize
 from combopt.objectives import LeastSquaresObjective, Objective, QuadraticObjective
-from combopt.strategies import Annealing, Auto, Paper, ProblemFeatures, Tabu, resolve_strategy
+from combopt.strategies import (
+    STRATEGIES, Annealing, Auto, Paper, ProblemFeatures, Tabu, resolve_strategy,
+)
 
 __all__ = ["Progress", "SolveResult", "solve"]
 
@@ -46,7 +55,46 @@ _POLL_SECONDS = 0.1  # the waiting main thread looks at the clock (and lets Ctrl
 #: Values of ``ReadState.stop``: nonzero makes every read leave at its next step.
 _STOP_TARGET, _STOP_TIME, _STOP_INTERRUPT = 1, 2, 3
 _POLISH_SWEEPS = 10_000
-_SEED_LIMIT = 2**128
+#: Most reads one call runs. Each read costs a few Python-level set-up steps (its
+#: own seeded stream and starting point), so 10**6 reads of a 10-variable
+#: problem spent over a minute before the first iteration; more reads are
+#: better run as several calls with different seeds.
+MAX_READS = 100_000
+#: 8-byte arrays of n values a run holds per read (starting points and their
+#: indices, current and best indices, tabu clocks, returned samples) and once
+#: (the lowered domain's values and offsets, the objective's lowered vectors).
+_ARRAYS_PER_READ = 6
+_ARRAYS_SHARED = 6
+
+
+def _memory_limit() -> int:
+    """Bytes a run may plan to allocate: half the machine's physical memory (8 GiB if unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (AttributeError, OSError, ValueError):
+        return 8 * 2**30
+
+
+def _check_memory(n: int, num_reads: int, max_iterations: int | None) -> None:
+    """Refuse, before allocating, a run whose state and trace would not fit in memory.
+
+    The estimate counts the solver's own arrays of ``n`` values (per read and
+    shared) and the trace, which :class:`_Trace` keeps within a few times
+    ``_TRACE_ENTRIES`` values; an empty sparse problem of 10^8 variables, which
+    took 8.8 GB, is estimated at 9.6 GB.
+    """
+    columns = _TRACE_LIMIT if max_iterations is None else min(max_iterations, _TRACE_LIMIT)
+    state = 8 * n * (_ARRAYS_PER_READ * num_reads + _ARRAYS_SHARED)
+    # The trace's two parts and their concatenation stay within a few times its cap.
+    trace = 8 * (4 * min(num_reads * columns, _TRACE_ENTRIES) + _CHUNK_ENTRIES)
+    limit = _memory_limit()
+    if state + trace > limit:
+        raise ValueError(
+            f"num_reads={num_reads} reads of n={n} variables need about "
+            f"{(state + trace) / 2**30:.1f} GiB (state {state / 2**30:.1f} GiB, trace "
+            f"{trace / 2**30:.1f} GiB), more than the {limit / 2**30:.1f} GiB allowed "
+            "(half the physical memory): lower num_reads or max_iterations"
+        )
 
 
 class Progress(NamedTuple):
@@ -125,39 +173,6 @@ class SolveResult:
         """Evaluations divided by the search time (compile time excluded)."""
         seconds = self.timing["solve"]
         return self.evaluations / seconds if seconds > 0 else math.inf
-
-
-def _check_seed(seed) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().entropy % 2**63)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative integer or None, got {type(seed).__name__}")
-    if not 0 <= seed < _SEED_LIMIT:
-        raise ValueError(f"seed must be in [0, 2**128), got {seed}")
-    return int(seed)
-
-
-def _check_optional_count(name: str, value) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer or None, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be non-negative, got {value}")
-    return int(value)
-
-
-def _check_optional_real(name: str, value, *, minimum: float | None = None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number or None, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _initial_points(objective, domain, num_reads, seed, initial, pretrained) -> np.ndarray:
@@ -520,7 +535,9 @@ def solve(
         default, chooses from the problem and records its choice in
         ``info["auto"]``), or an instance; see :mod:`combopt.strategies`.
     num_reads : int
-        Independent runs, executed in parallel.
+        Independent runs, executed in parallel; at most :data:`MAX_READS`.
+        A run whose state and trace would take more than half the physical
+        memory is refused before anything is allocated.
     max_iterations : int, optional
         Iterations per read (``n`` coordinate steps each). Default: the
         strategy's own, unless ``time_limit`` is given, in which case the run
@@ -541,7 +558,9 @@ def solve(
         Continuous weights discretised by Algorithm 1 to give the starting
         points (the paper's pipeline). Exclusive with ``initial``.
     seed : int, optional
-        Seed of every random choice. ``None`` draws one (recorded in the result).
+        Seed of every random choice, an integer in ``[0, 2**53)`` (the range
+        every seed of the package shares, exact in any JSON reader). ``None``
+        draws one in that range (recorded in the result).
     polish : bool
         Finish every read with a zero-temperature pass (sequential sweeps
         accepting strict improvements only), so each returned sample is a
@@ -577,18 +596,15 @@ def solve(
     n = objective.num_variables
     domain.check_size(n)
     strategy = resolve_strategy(strategy)
-    if isinstance(num_reads, bool) or not isinstance(num_reads, (int, np.integer)):
-        raise TypeError(f"num_reads must be an integer, got {type(num_reads).__name__}")
-    if num_reads <= 0:
-        raise ValueError(f"num_reads must be positive, got {num_reads}")
-    num_reads = int(num_reads)
-    max_iterations = _check_optional_count("max_iterations", max_iterations)
-    max_stall = _check_optional_count("max_stall", max_stall) or None
-    time_limit = _check_optional_real("time_limit", time_limit, minimum=0.0)
-    target_energy = _check_optional_real("target_energy", target_energy)
+    num_reads = check_count("num_reads", num_reads, maximum=MAX_READS)
+    max_iterations = check_optional_count("max_iterations", max_iterations)
+    max_stall = check_optional_count("max_stall", max_stall) or None
+    time_limit = check_optional_real("time_limit", time_limit, minimum=0.0)
+    target_energy = check_optional_real("target_energy", target_energy)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
+    _check_memory(n, num_reads, max_iterations)
 
     points = _initial_points(objective, domain, num_reads, seed, initial, pretrained)
     x_idx = domain.index_of(points)
@@ -666,8 +682,38 @@ def solve(
     )
 
 
+def _warmup_runs() -> list:
+    """``(objective, domain)`` pairs that between them reach every compiled kernel."""
+    from combopt.objectives import (
+        DenseNetObjective,
+        LeastSquaresObjective,
+        QuadraticObjective,
+        TourObjective,
+    )
+
+    tiny = np.array([[1.0, -1.0], [0.0, 2.0]])
+    return [
+        (QuadraticObjective(tiny, representation="dense"), Domain.binary()),
+        (QuadraticObjective(tiny, representation="dense"), Domain.ternary()),
+        (QuadraticObjective(tiny, representation="sparse"), Domain.binary()),
+        (QuadraticObjective(tiny, representation="sparse"), Domain.ternary()),
+        (LeastSquaresObjective(tiny, np.ones(2)), Domain.binary()),
+        (TourObjective(np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]])), None),
+        (DenseNetObjective(tiny, np.array([0, 1])), Domain.binary()),
+    ]
+
+
 def warmup() -> float:
-    """Compile (or load from numba's cache) every kernel for the built-in objectives.
+    """Compile (or load from numba's cache) every compiled kernel the solver can run.
+
+    That is every strategy kernel (``paper``, ``anneal``/``metropolis``,
+    ``tabu`` and, over two-valued domains, the flip-delta tabu) for each of
+    the five compiled objective kinds: dense and sparse quadratic (over a
+    two-valued and a three-valued domain, which use different tabu kernels),
+    least squares, tour (permutation) and dense network.
+    :class:`~combopt.objectives.CallableObjective` and
+    :class:`~combopt.objectives.LeNetConvObjective` run interpreted and need
+    no compilation.
 
     Returns
     -------
@@ -675,14 +721,7 @@ def warmup() -> float:
         Seconds spent. Later :func:`solve` calls then report ``timing["compile"]`` near 0.
     """
     start = time.perf_counter()
-    tiny = np.array([[1.0, -1.0], [0.0, 2.0]])
-    objectives = [
-        QuadraticObjective(tiny, representation="dense"),
-        QuadraticObjective(tiny, representation="sparse"),
-        LeastSquaresObjective(tiny, np.ones(2)),
-    ]
-    for obj in objectives:
-        for name in ("paper", "anneal", "tabu"):
-            solve(obj, Domain.binary(), strategy=name, max_iterations=1, seed=0)
+    for objective, domain in _warmup_runs():
+        for name in STRATEGIES:
+            solve(objective, domain, strategy=name, max_iterations=1, seed=0)
     return time.perf_counter() - start
-

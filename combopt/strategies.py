@@ -27,13 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-
-def _positive_int(name: str, value, *, allow_zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'non-negative' if allow_zero else 'positive'}, got {value}")
-    return int(value)
+from combopt._validation import check_count, check_real
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,7 @@ class Annealing:
         return "metropolis" if self.rule == "metropolis" else "anneal"
 
     def __post_init__(self):
-        _positive_int("num_sweeps", self.num_sweeps)
+        check_count("num_sweeps", self.num_sweeps)
         if self.rule not in ("heat-bath", "metropolis"):
             raise ValueError(f"rule must be 'heat-bath' or 'metropolis', got {self.rule!r}")
         if self.order not in ("sequential", "random"):
@@ -147,10 +141,10 @@ class Tabu:
 
     def __post_init__(self):
         if self.tenure is not None:
-            _positive_int("tenure", self.tenure, allow_zero=True)
+            check_count("tenure", self.tenure, minimum=0)
         if self.restart_after is not None:
-            _positive_int("restart_after", self.restart_after, allow_zero=True)
-        if not (0.0 <= self.perturbation <= 1.0):
+            check_count("restart_after", self.restart_after, minimum=0)
+        if not (0.0 <= check_real("perturbation", self.perturbation) <= 1.0):
             raise ValueError(f"perturbation must be in [0, 1], got {self.perturbation}")
 
     def default_iterations(self, n: int) -> int:

@@ -22,7 +22,7 @@ def main(task: str, stem: str, title: str, description: str, argv=None) -> int:
     """Parse ``argv``, run ``task``, write ``<out>/<stem>.{json,jsonl,png}``, print the table."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--iterations", type=int, default=None,
+    parser.add_argument("--max-iterations", type=int, default=None,
                         help="CoNNTrA iterations (LeNet: rounds; default: the task's)")
     parser.add_argument("--segments", type=int, default=None, help="points of the error curve")
     parser.add_argument("--n-train", type=int, default=None, help="use the first N training images")
@@ -41,9 +41,9 @@ def main(task: str, stem: str, title: str, description: str, argv=None) -> int:
             fh.flush()
 
         record, paper = run_task(
-            task, seed=args.seed, iterations=args.iterations, segments=args.segments,
+            task, seed=args.seed, max_iterations=args.max_iterations, segments=args.segments,
             n_train=args.n_train, n_val=args.n_val, refit_scales=args.refit_scales,
-            progress=progress,
+            callback=progress,
         )
     data = record.to_dict()
     data["paper"] = paper

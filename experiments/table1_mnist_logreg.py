@@ -4,7 +4,7 @@ Writes ``results/table1_mnist_logreg.json``, ``.jsonl`` (curve points as measure
 ``.png`` (error curves); see ``mnist_table.py`` and ``docs/experiments.md``.
 
     COMBOPT_DATA=../shared/data python experiments/table1_mnist_logreg.py
-    COMBOPT_DATA=../shared/data python experiments/table1_mnist_logreg.py --n-train 5000 --iterations 2
+    COMBOPT_DATA=../shared/data python experiments/table1_mnist_logreg.py --n-train 5000 --max-iterations 2
 """
 
 import sys

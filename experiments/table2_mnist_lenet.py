@@ -4,7 +4,7 @@ Writes ``results/table2_mnist_lenet.json``, ``.jsonl`` (curve points as measured
 ``.png`` (error curves); see ``mnist_table.py`` and ``docs/experiments.md``.
 
     COMBOPT_DATA=../shared/data python experiments/table2_mnist_lenet.py
-    COMBOPT_DATA=../shared/data python experiments/table2_mnist_lenet.py --n-train 5000 --iterations 1
+    COMBOPT_DATA=../shared/data python experiments/table2_mnist_lenet.py --n-train 5000 --max-iterations 1
 """
 
 import sys

@@ -26,7 +26,7 @@ METRICS = ("train_error", "val_error", "memory_kb", "seconds")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..SEEDS-1")
-    parser.add_argument("--iterations", type=int, default=None, help="CoNNTrA iterations (default: the task's)")
+    parser.add_argument("--max-iterations", type=int, default=None, help="CoNNTrA iterations (default: the task's)")
     parser.add_argument(
         "--refit-scales", action="store_true", help="re-fit the output scales between segments"
     )
@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     records, paper = [], None
     for seed in range(args.seeds):
         record, paper = run_task(
-            TASK, seed=seed, iterations=args.iterations, refit_scales=args.refit_scales
+            TASK, seed=seed, max_iterations=args.max_iterations, refit_scales=args.refit_scales
         )
         data = record.to_dict()
         records.append(data)

@@ -11,7 +11,12 @@ from combopt.cli import main
 from combopt.instances import data_dir, load
 
 KEYS = {"instance", "n", "strategy", "objective", "sense", "best_known", "gap_percent", "energy",
-        "seconds", "evaluations", "seed"}
+        "seconds", "timing", "evaluations", "seed"}
+
+
+def labelled(sample: dict) -> dict:
+    """A JSON sample mapping with its numeric labels back as ints (JSON keys are strings)."""
+    return {int(k) if k.lstrip("-").isdigit() else k: v for k, v in sample.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +40,10 @@ def test_named_instance_reaches_its_optimum_in_its_own_sense(capsys):
     assert rec["objective"] == -rec["energy"] == 4626.0 and rec["gap_percent"] == 0.0
     assert rec["seed"] == 1 and rec["evaluations"] > 0 and rec["seconds"] > 0
     inst = load("bqp50.3")
-    assert inst.bqm.energy(rec["sample"]) == rec["energy"]
+    assert inst.bqm.energy(labelled(rec["sample"])) == rec["energy"]
+    assert list(rec["sample"]) == [str(k) for k in range(50)]  # numeric order
+    assert set(rec["timing"]) >= {"read", "compile", "search", "total"}
+    assert rec["seconds"] == rec["timing"]["search"] <= rec["timing"]["total"]
 
 
 def test_minimisation_instance_and_gap_sign(capsys):
@@ -65,15 +73,39 @@ def test_coo_file_with_labels_and_vartype(tmp_path, capsys):
     path.write_text("0 1 1.5\n1 7 -2\n7 7 1e-1\n")
     with pytest.raises(SystemExit):
         main(["solve", str(path), "--vartype", "TERNARY"])
+    capsys.readouterr()
     assert main(["solve", str(path)]) == 2
-    assert "no '# vartype" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no '# vartype" in err and "--vartype SPIN|BINARY" in err and err.count("\n") == 1
     rec = run_json(capsys, str(path), "--vartype", "SPIN", "--sample", "--seed", "0",
                    "--strategy", "anneal")
     assert rec["sense"] == "min" and rec["best_known"] is None and rec["gap_percent"] is None
-    assert rec["variables"] == [0, 1, 7]
+    assert list(rec["sample"]) == ["0", "1", "7"]
     bqm = dimod.BQM({7: 0.1}, {(0, 1): 1.5, (1, 7): -2.0}, 0.0, "SPIN")
     assert rec["energy"] == pytest.approx(dimod.ExactSolver().sample(bqm).first.energy)
-    assert bqm.energy(dict(zip(rec["variables"], rec["sample"]))) == pytest.approx(rec["energy"])
+    assert bqm.energy(labelled(rec["sample"])) == pytest.approx(rec["energy"])
+
+
+def test_sample_is_in_numeric_label_order_in_json_and_text(tmp_path, capsys):
+    """Variable 14 first in the file: the sample still lists 0..14 in order, labelled."""
+    path = tmp_path / "m.coo"
+    lines = ["# vartype=BINARY", "14 14 -1"] + [f"{i} {i + 1} 1" for i in range(14)]
+    path.write_text("\n".join(lines) + "\n")
+    rec = run_json(capsys, str(path), "--sample", "--seed", "1")
+    assert list(rec["sample"]) == [str(k) for k in range(15)]
+    bqm = dimod.BQM({14: -1.0}, {(i, i + 1): 1.0 for i in range(14)}, 0.0, "BINARY")
+    assert bqm.energy(labelled(rec["sample"])) == rec["energy"]
+    assert main(["solve", str(path), "--sample", "--seed", "1"]) == 0
+    text = capsys.readouterr().out.splitlines()[-1]
+    assert text == "sample: " + " ".join(f"{k}={v}" for k, v in rec["sample"].items())
+
+
+def test_empty_file_is_reported_as_empty(tmp_path, capsys):
+    path = tmp_path / "empty.coo"
+    path.write_text("")
+    assert main(["solve", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "empty" in err and "vartype" not in err
 
 
 def test_human_readable_output(capsys):
@@ -123,4 +155,4 @@ def test_dimod_bqm_file_and_time_limit(tmp_path, capsys):
                    "--time-limit", "0.2", "--sample")
     assert rec["n"] == 12 and rec["sense"] == "min" and rec["num_reads"] == 3
     assert rec["energy"] == pytest.approx(dimod.ExactSolver().sample(bqm).first.energy)
-    assert bqm.energy(rec["sample"]) == pytest.approx(rec["energy"])
+    assert bqm.energy(labelled(rec["sample"])) == pytest.approx(rec["energy"])

@@ -125,3 +125,23 @@ def test_published_values_reached_with_this_reading():
         inst = load(name)
         best = TabuSampler().sample(inst.bqm, num_reads=2, seed=2, timeout=1500).first.energy
         assert inst.objective(best) == inst.best_known, name
+
+
+def test_names_come_from_the_files_present(tmp_path, monkeypatch):
+    """GKA sets e and f (and any bqp/gka/*.sparse) resolve by name, with their best known."""
+    gka = tmp_path / "bqp" / "gka"
+    gka.mkdir(parents=True)
+    (gka / "gka5f.sparse").write_text("2 2\n1 1 -4\n1 2 1\n")
+    (gka / "gka12e.sparse").write_text("1 1\n1 1 -3\n")
+    (tmp_path / "bqp" / "best_known.csv").write_text(
+        "instance,n,best_known,sense,source\ngka5f,2,-4,min,test\n")
+    monkeypatch.setenv("COMBOPT_DATA", str(tmp_path))
+    inst = load("gka5f")
+    assert (inst.sense, inst.best_known, inst.n) == ("min", -4.0, 2)
+    assert load("gka12e").best_known is None
+    assert names("gka") == ["gka5f", "gka12e"]
+    assert expand("gka5f,gka") == ["gka5f", "gka12e"]
+    with pytest.raises(ValueError, match="no file"):
+        load("gka7f")  # a GKA name whose file is absent: says so, not "unknown name"
+    with pytest.raises(ValueError, match="unknown instance name 'foo'"):
+        expand("foo")

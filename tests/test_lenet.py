@@ -184,7 +184,7 @@ def test_fit_scales_puts_every_tensor_on_its_grid_and_beats_least_squares():
 def test_train_lenet_lowers_the_error_and_reports_the_four_metrics():
     X, y = _synthetic(240, seed=10)
     data = Dataset("synthetic", X[:200], y[:200], X[200:], y[200:], "200 / 40 synthetic images")
-    record = train_lenet(data, rounds=1, conv_batch=50, head_batch=100, epochs=1, fit_scales_batch=100, seed=0)
+    record = train_lenet(data, max_iterations=1, conv_batch=50, head_batch=100, epochs=1, fit_scales_batch=100, seed=0)
     start, end = record.curve[0], record.curve[-1]
     assert end["loss"] < start["loss"]
     assert end["train_error"] <= start["train_error"]

@@ -18,7 +18,7 @@ needs_data = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def iris_record():
-    return train_conntra(load_iris(0), (16, 8), iterations=4, segments=4, pretrain_iter=2000, seed=0)
+    return train_conntra(load_iris(0), (16, 8), max_iterations=4, segments=4, pretrain_iter=2000, seed=0)
 
 
 def test_iris_errors_fall_during_training(iris_record):
@@ -56,7 +56,7 @@ def test_record_is_json_with_the_issue_fields(iris_record):
 
 
 def test_squared_error_and_a_wider_domain_train_digits():
-    rec = train_conntra(load_digits(), (), iterations=2, segments=2, omega=(-2, -1, 0, 1, 2), loss="squared", seed=1)
+    rec = train_conntra(load_digits(), (), max_iterations=2, segments=2, domain=(-2, -1, 0, 1, 2), loss="squared", seed=1)
     assert rec.config["bits_per_weight"] == 3 and rec.memory_kb == -(-650 * 3 // 8) / 1000
     assert rec.curve[-1]["loss"] < rec.curve[0]["loss"]
     assert rec.val_error < 15.0
@@ -71,7 +71,7 @@ def test_scaled_domain_matches_the_layout():
 
 
 @pytest.mark.parametrize(
-    "kwargs,message", [({"iterations": 0}, "iterations"), ({"iterations": 2, "segments": 3}, "segments")]
+    "kwargs,message", [({"max_iterations": 0}, "max_iterations"), ({"max_iterations": 2, "segments": 3}, "segments")]
 )
 def test_bad_budgets_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -80,7 +80,7 @@ def test_bad_budgets_are_rejected(kwargs, message):
 
 def test_cli_train_iris_json_and_plot(tmp_path, capsys):
     png = tmp_path / "curve.png"
-    code = main(["train", "iris", "--iterations", "2", "--segments", "2", "--seed", "1", "--json", "--plot", str(png)])
+    code = main(["train", "iris", "--max-iterations", "2", "--segments", "2", "--seed", "1", "--json", "--plot", str(png)])
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert data["task"] == "iris" and data["memory_kb"] == 0.061 and data["paper"]["table"] == "III"
@@ -90,7 +90,7 @@ def test_cli_train_iris_json_and_plot(tmp_path, capsys):
 
 def test_cli_train_table_output(capsys):
     # "--domain -2,-1,0,1,2" (a value starting with "-") is the issue's spelling.
-    assert main(["train", "digits", "--iterations", "1", "--domain", "-2,-1,0,1,2"]) == 0
+    assert main(["train", "digits", "--max-iterations", "1", "--domain", "-2,-1,0,1,2"]) == 0
     out = capsys.readouterr().out
     assert "backprop (float64)" in out and "CoNNTrA (packed)" in out
     assert "3 bits per weight" in out
@@ -119,7 +119,7 @@ def test_cli_bad_input_exits_2(argv, message, capsys):
 @needs_data
 def test_mnist_slice_logistic_regression_improves_on_discretisation():
     data = load_mnist(n_train=2000, n_val=500)
-    rec = train_conntra(data, (), iterations=2, segments=2, pretrain_iter=50)
+    rec = train_conntra(data, (), max_iterations=2, segments=2, pretrain_iter=50)
     assert rec.curve[-1]["loss"] < rec.curve[0]["loss"]
     assert rec.train_error < rec.discretized["train_error"]
     assert rec.memory_kb == 1.963 and rec.float_memory_kb == 62.8
@@ -127,7 +127,7 @@ def test_mnist_slice_logistic_regression_improves_on_discretisation():
 
 @needs_data
 def test_cli_mnist_mlp_on_a_slice(capsys):
-    argv = ["train", "mnist-mlp", "--n-train", "1000", "--n-val", "200", "--iterations", "1", "--json"]
+    argv = ["train", "mnist-mlp", "--n-train", "1000", "--n-val", "200", "--max-iterations", "1", "--json"]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["config"]["sizes"] == [784, 32, 10]
@@ -160,7 +160,7 @@ def test_refit_output_scales_never_raises_the_loss_and_stays_in_the_domain():
 
 
 def test_cli_refit_scales_is_recorded(capsys):
-    argv = ["train", "iris", "--iterations", "2", "--segments", "2", "--refit-scales", "--json"]
+    argv = ["train", "iris", "--max-iterations", "2", "--segments", "2", "--refit-scales", "--json"]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["config"]["refit_scales"] is True
@@ -170,8 +170,8 @@ def test_cli_refit_scales_is_recorded(capsys):
 
 def test_minibatch_search_still_reports_full_errors():
     data = load_digits()
-    rec = train_conntra(data, (), iterations=2, segments=2, batch_size=300, seed=2)
-    again = train_conntra(data, (), iterations=2, segments=2, batch_size=300, seed=2)
+    rec = train_conntra(data, (), max_iterations=2, segments=2, batch_size=300, seed=2)
+    again = train_conntra(data, (), max_iterations=2, segments=2, batch_size=300, seed=2)
     assert rec.config["batch_size"] == 300
     assert rec.curve[-1]["loss"] < rec.curve[0]["loss"]
     # Curve points are measured on all 1437 training images, not the batch.
@@ -183,7 +183,7 @@ def test_minibatch_search_still_reports_full_errors():
 
 @needs_data
 def test_cli_mnist_lenet_on_a_slice(capsys):
-    argv = ["train", "mnist-lenet", "--n-train", "400", "--n-val", "100", "--iterations", "1", "--json"]
+    argv = ["train", "mnist-lenet", "--n-train", "400", "--n-val", "100", "--max-iterations", "1", "--json"]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["task"] == "mnist-lenet" and data["paper"]["table"] == "II"

@@ -121,7 +121,7 @@ def test_random_check_for_large_d():
     ("kwargs", "message"),
     [
         ({"exhaustive": True}, "d <= 30"),
-        ({"exhaustive": False, "samples": 0}, "positive integer"),
+        ({"exhaustive": False, "samples": 0}, "samples must be an integer >= 1"),
         ({"rtol": -1.0}, "rtol"),
     ],
 )

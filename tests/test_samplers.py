@@ -64,7 +64,7 @@ def test_same_seed_same_sampleset_and_seed_recorded():
     np.testing.assert_array_equal(drawn.record.sample, again.record.sample)
 
 
-@pytest.mark.parametrize("seed, error", [(-1, ValueError), (2**32, ValueError), (1.5, TypeError),
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (2**53, ValueError), (1.5, TypeError),
                                          ("3", TypeError), (True, TypeError)])
 def test_bad_seeds_are_refused(seed, error):
     with pytest.raises(error, match="seed"):
@@ -76,7 +76,23 @@ def test_bad_seeds_are_refused(seed, error):
 def test_boundary_seeds_are_accepted():
     bqm = labelled_bqm("SPIN", n=3)
     assert CombOptSampler().sample(bqm, seed=0).info["seed"] == 0
-    assert CombOptSampler().sample(bqm, seed=2**32 - 1).info["seed"] == 2**32 - 1
+    assert CombOptSampler().sample(bqm, seed=2**53 - 1).info["seed"] == 2**53 - 1
+
+
+def test_one_seed_range_everywhere():
+    """A seed drawn by one entry point replays through every other one (issue 10)."""
+    from combopt import solve
+    from combopt.adapters.dimod import bqm_to_objective
+
+    bqm = labelled_bqm("SPIN", n=4)
+    drawn = CombOptSampler().sample(bqm, num_reads=1)
+    seed = drawn.info["seed"]
+    assert 0 <= seed < 2**53 and float(seed) == seed  # exact as a JSON double
+    objective, domain, _ = bqm_to_objective(bqm)
+    result = solve(objective, domain, strategy="tabu", seed=seed)
+    assert 0 <= solve(objective, domain, max_iterations=1).seed < 2**53
+    replay = CombOptSampler().sample(bqm, num_reads=1, seed=result.seed)
+    assert replay.info["seed"] == result.seed
 
 
 @pytest.mark.parametrize("sampler", [CombOptSampler(), TrainingRouteSampler()])

@@ -221,17 +221,22 @@ def test_result_is_immutable():
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"num_reads": 0}, ValueError, "num_reads must be positive"),
+        ({"num_reads": 0}, ValueError, "num_reads must be an integer >= 1"),
+        ({"num_reads": 10**6}, ValueError, "num_reads must be an integer in 1..100000"),
+        ({"num_reads": 2.0}, TypeError, "num_reads must be an integer"),
         ({"num_reads": True}, TypeError, "num_reads must be an integer"),
-        ({"time_limit": -1.0}, ValueError, "time_limit must be >= 0"),
+        ({"time_limit": -1.0}, ValueError, "time_limit must be a finite number >= 0"),
+        ({"time_limit": "5"}, TypeError, "time_limit must be a real number"),
         ({"time_limit": float("nan")}, ValueError, "time_limit must be finite"),
-        ({"seed": -1}, ValueError, "seed"),
+        ({"seed": -1}, ValueError, r"seed must be an integer in \[0, 2\*\*53\)"),
+        ({"seed": 2**53}, ValueError, r"seed must be an integer in \[0, 2\*\*53\)"),
         ({"seed": 1.5}, TypeError, "seed"),
         ({"strategy": "greedy"}, ValueError, "strategy must be one of"),
         ({"initial": [0.0, 0.5, 1.0]}, ValueError, "not in its variable's domain"),
         ({"initial": [0.0, 1.0]}, ValueError, "initial states must have shape"),
         ({"initial": [0, 1, 0], "pretrained": [0, 1, 0]}, ValueError, "either initial or pretrained"),
-        ({"max_iterations": -3}, ValueError, "max_iterations must be non-negative"),
+        ({"max_iterations": -3}, ValueError, "max_iterations must be an integer >= 0"),
+        ({"max_iterations": 2.5}, TypeError, "max_iterations must be an integer"),
         ({"target_energy": float("inf")}, ValueError, "target_energy must be finite"),
     ],
 )
@@ -266,3 +271,32 @@ def test_strategy_instances_are_accepted_and_reported():
     result = solve(QuadraticObjective(Q, c), Domain.spin(), strategy=Tabu(tenure=3), seed=0, max_iterations=2)
     assert result.info["tenure"] == 3
     assert solve(QuadraticObjective(Q, c), Domain.spin(), strategy=Paper(), seed=0).strategy == "paper"
+
+
+def test_warmup_reaches_every_compiled_kind():
+    """warmup() lowers to every kernel kind the package defines, and to both tabu kernels."""
+    import collections
+
+    from combopt import _kernels
+    from combopt._kernels.protocol import FLIP_KINDS
+    from combopt._kernels.strategies import ReadState
+    from combopt.solver import _warmup_runs
+
+    defined = {
+        obj
+        for module in vars(_kernels).values()
+        if isinstance(module, type(_kernels))
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields")
+        and obj.__module__ == module.__name__ and obj is not ReadState
+    }
+    assert len(defined) >= 5
+    seen = collections.defaultdict(set)
+    for objective, domain in _warmup_runs():
+        domain = domain or objective.default_domain()
+        problem, _ = objective._lower()
+        _, offsets = domain.lower(objective.num_variables)
+        seen[type(problem)].add(bool(np.all(np.diff(offsets) == 2)))
+    assert set(seen) == defined
+    for kind in FLIP_KINDS:  # the flip-delta tabu (two values) and the generic one (more)
+        assert seen[kind] == {True, False}, kind.__name__

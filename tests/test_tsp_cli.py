@@ -89,7 +89,9 @@ def test_cli_json_record_and_plot(tsp_main, tmp_path, capsys):
         assert key in rec
     assert rec["n"] == 8 and rec["encoding"] == "qubo" and rec["valid"] is True
     assert rec["optimum"] == held_karp(inst)[1]
-    assert rec["length"] == inst.tour_length(rec["tour"])
+    assert sorted(rec["tour"]) == list(range(1, 9))  # 1-based city ids, as in the text output
+    assert rec["length"] == inst.tour_length([c - 1 for c in rec["tour"]])
+    assert rec["seconds"] == rec["timing"]["search"] <= rec["timing"]["total"]
 
 
 @needs_data
@@ -106,14 +108,39 @@ def test_cli_published_instance_with_plot(tsp_main, tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["tsp", "no-such-instance-anywhere"], "no such file or published TSPLIB instance"),
-    (["tsp", "x", "--time-limit", "-1"], "--time-limit must be a finite number > 0"),
-    (["tsp", "x", "--num-reads", "two"], "--num-reads must be an integer"),
     (["tsp", "x", "--lagrange", "3"], "--lagrange applies to --encoding qubo only"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(tsp_main, capsys, argv, message):
     assert tsp_main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["tsp", "x", "--time-limit", "-1"], "argument --time-limit: must be a positive finite number"),
+    (["tsp", "x", "--num-reads", "two"], "argument --num-reads: not an integer: 'two'"),
+    (["tsp", "x", "--seed", "-3"], "argument --seed: must be >= 0"),
+])
+def test_cli_bad_numbers_are_usage_errors(tsp_main, capsys, argv, message):
+    """The same converters as every other sub-command (combopt.cli._argtypes)."""
+    with pytest.raises(SystemExit) as info:
+        tsp_main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_cli_text_tour_is_labelled_and_matches_the_json_tour(tsp_main, tmp_path, capsys):
+    inst = _points(6, 3)
+    np.save(tmp_path / "d.npy", inst.distances)
+    argv = ["tsp", str(tmp_path / "d.npy"), "--time-limit", "0.2", "--seed", "5",
+            "--num-reads", "1"]
+    assert tsp_main(argv + ["--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert tsp_main(argv) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("tour (1-based city ids): ")
+    assert [int(c) for c in line.split(": ")[1].split()] == rec["tour"]
 
 
 def test_cli_malformed_file_names_the_line(tsp_main, tmp_path, capsys):

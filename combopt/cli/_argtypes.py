@@ -10,9 +10,11 @@ import argparse
 import math
 from collections.abc import Callable
 
+from combopt._validation import SEED_LIMIT
 
-def integer(minimum: int) -> Callable[[str], int]:
-    """A converter to ``int`` that refuses values below ``minimum``.
+
+def integer(minimum: int, limit: int | None = None) -> Callable[[str], int]:
+    """A converter to ``int`` that refuses values below ``minimum`` (or from ``limit`` on).
 
     Examples
     --------
@@ -27,10 +29,17 @@ def integer(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        if limit is not None and value >= limit:
+            raise argparse.ArgumentTypeError(f"must be < {limit}, got {value}")
         return value
 
     convert.__name__ = f"integer >= {minimum}"
     return convert
+
+
+#: ``--seed``: an integer in ``[0, 2**53)``, the range of every seed of the package.
+seed = integer(0, SEED_LIMIT)
+seed.__name__ = "seed in [0, 2**53)"
 
 
 def positive_real(text: str) -> float:

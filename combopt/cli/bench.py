@@ -16,13 +16,15 @@ from __future__ import annotations
 import re
 import sys
 
+from combopt._validation import SEED_LIMIT
 from combopt.bench.runners import SAMPLERS
+from combopt.cli._output import print_record
 
 _SEEDS = re.compile(r"(\d+)(?:-(\d+))?\Z")
 
 
 def parse_seeds(text: str) -> list[int]:
-    """``"1-3,7"`` -> ``[1, 2, 3, 7]``; seeds must be in ``0..2**32-1``.
+    """``"1-3,7"`` -> ``[1, 2, 3, 7]``; seeds are in ``[0, 2**53)`` like every seed of the package.
 
     Examples
     --------
@@ -36,8 +38,8 @@ def parse_seeds(text: str) -> list[int]:
             raise ValueError(f"bad seed list item {item!r}: expected K or K-L")
         lo = int(m.group(1))
         hi = int(m.group(2) or lo)
-        if hi < lo or hi > 2**32 - 1:
-            raise ValueError(f"bad seed range {item!r}")
+        if hi < lo or hi >= SEED_LIMIT:
+            raise ValueError(f"bad seed range {item!r}: seeds are integers in [0, 2**53)")
         seeds.extend(s for s in range(lo, hi + 1) if s not in seeds)
     return seeds
 
@@ -51,7 +53,8 @@ def parse_samplers(text: str) -> list[str]:
         group = [s for s in SAMPLERS if s.startswith("combopt-")] if item == "combopt" else [item]
         for s in group:
             if s not in SAMPLERS:
-                raise ValueError(f"unknown sampler {s!r}; choose from all, combopt, {', '.join(SAMPLERS)}")
+                raise ValueError(f"unknown sampler {s!r}; choose from all, combopt, "
+                                 f"{', '.join(SAMPLERS)}")
             if s not in out:
                 out.append(s)
     return out
@@ -81,11 +84,15 @@ def register(subparsers) -> None:
     run.add_argument("--executor", choices=("local", "dask"), default="local")
     run.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler (with --executor dask)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--json", action="store_true",
+                     help="print a one-line JSON summary instead of the text one")
     run.set_defaults(handler=run_sweep)
     rep = actions.add_parser("report", help="markdown table and figures from a JSONL file")
     rep.add_argument("jsonl", metavar="FILE.jsonl")
     rep.add_argument("--out", required=True, metavar="DIR")
     rep.add_argument("--no-figures", action="store_true")
+    rep.add_argument("--json", action="store_true",
+                     help="print {\"report\": PATH} as one JSON line")
     rep.set_defaults(handler=report)
 
 
@@ -104,6 +111,10 @@ def run_sweep(args) -> int:
     written = sweep.run(workers=args.workers, executor=args.executor, scheduler=args.scheduler,
                         resume=args.resume, progress=not args.no_progress and sys.stderr.isatty())
     errors = [r for r in written if r["kind"] == "error"]
+    if args.json:
+        print_record({"out": args.out, "appended": len(written) - len(errors),
+                      "errors": [{"key": r["key"], "error": r["error"]} for r in errors]})
+        return 1 if errors else 0
     print(f"{len(written) - len(errors)} runs appended to {args.out}")
     if errors:
         print(f"{len(errors)} runs failed (\"kind\": \"error\" lines, e.g. {errors[0]['key']}: "
@@ -117,5 +128,8 @@ def report(args) -> int:
     from combopt.bench.report import write_report
 
     path = write_report(args.jsonl, args.out, figures=not args.no_figures)
-    print(path)
+    if args.json:
+        print_record({"report": str(path)})
+    else:
+        print(path)
     return 0

@@ -20,12 +20,15 @@ matrix, or a ``.npz`` with ``Q`` and optionally ``linear``, ``offset`` and
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import time
 
 import numpy as np
 
 from combopt.cli import EXIT_FAILURE, EXIT_OK
+from combopt.cli._argtypes import integer, positive_real, seed
+from combopt.cli._output import print_record, sample_mapping, timing
+from combopt.strategies import STRATEGIES
 from reductions import QUBO, as_qubo, qubo_to_training, training_to_qubo
 
 _DESCRIPTION = """QUBO <-> single-layer training reductions: convert, check, solve.
@@ -63,15 +66,20 @@ def register(subparsers) -> None:
                    help="'check SOURCE', 'solve SOURCE', or SOURCE with --to")
     p.add_argument("--random", type=int, metavar="D",
                    help="use a random dense QUBO with D variables (integer entries in [-100, 100])")
-    p.add_argument("--seed", type=int, default=0,
-                   help="seed of --random, of the random check points and of the solver (default 0)")
+    p.add_argument("--seed", type=seed, default=0,
+                   help="seed of --random, of the random check points and of the solver "
+                        "(default 0)")
     p.add_argument("--spin", action="store_true",
                    help="read a matrix SOURCE (or --random) as a spin problem over {-1,+1}")
+    p.add_argument("--vartype", choices=("SPIN", "BINARY"),
+                   help="vartype of a COO file without a '# vartype=' header; cut encoding "
+                        "of a G-set graph")
     p.add_argument("--to", choices=("training", "qubo"), help="direction of the conversion")
     p.add_argument("--out", metavar="FILE.npz", help="where --to writes its result")
     p.add_argument("--rows", type=int, metavar="N", help="training samples N >= d (default d)")
     p.add_argument("--mix-seed", type=int, metavar="S",
-                   help="with --rows N > d: mix rows with a random orthonormal matrix (default: zero rows)")
+                   help="with --rows N > d: mix rows with a random orthonormal matrix "
+                        "(default: zero rows)")
     p.add_argument("--shift", default="auto", metavar="LAMBDA",
                    help="diagonal shift, a number or 'auto' (default)")
     p.add_argument("--max-condition", type=float, default=10.0, metavar="KAPPA",
@@ -85,11 +93,16 @@ def register(subparsers) -> None:
                    help="check: enumerate all 2^d points (default when d <= 20; up to d = 30)")
     p.add_argument("--samples", type=int, metavar="K",
                    help="check: use K random points instead (default 1000 when d > 20)")
-    p.add_argument("--rtol", type=float, default=1e-9, help="check: tolerance relative to the scale")
-    p.add_argument("--strategy", default="paper", help="solve: CoNNTrA strategy (paper, anneal, tabu)")
-    p.add_argument("--num-reads", type=int, default=1, help="solve: independent reads")
-    p.add_argument("--max-iterations", type=int, help="solve: iterations per read")
-    p.add_argument("--time-limit", type=float, help="solve: seconds of search")
+    p.add_argument("--rtol", type=float, default=1e-9,
+                   help="check: tolerance relative to the scale")
+    p.add_argument("--strategy", default="paper", choices=tuple(STRATEGIES),
+                   help="solve: CoNNTrA strategy (default paper)")
+    p.add_argument("--num-reads", type=integer(1), default=1, metavar="R",
+                   help="solve: independent reads")
+    p.add_argument("--max-iterations", type=integer(0), metavar="T",
+                   help="solve: iterations per read")
+    p.add_argument("--time-limit", type=positive_real, metavar="SEC",
+                   help="solve: seconds of search")
     p.add_argument("--json", action="store_true", help="print one JSON record")
     p.set_defaults(handler=run)
 
@@ -126,11 +139,16 @@ def _shift(text: str):
 
 
 def _reduce_options(args) -> dict:
-    return {"n_samples": args.rows, "shift": _shift(args.shift), "max_condition": args.max_condition}
+    return {"n_samples": args.rows, "shift": _shift(args.shift),
+            "max_condition": args.max_condition}
 
 
-def load_qubo(source: str | None, args) -> tuple[QUBO, str]:
-    """The QUBO named by ``source`` (or ``--random``) and a label for reports."""
+def load_qubo(source: str | None, args) -> tuple[QUBO, str, list]:
+    """The QUBO named by ``source`` (or ``--random``), a name for reports and column labels.
+
+    The labels are the variable of each QUBO column: a BQM's own labels, or
+    ``0..d-1`` for a matrix.
+    """
     variables = "spin" if args.spin else "binary"
     if source is None:
         if args.random < 1:
@@ -140,7 +158,8 @@ def load_qubo(source: str | None, args) -> tuple[QUBO, str]:
         rng = np.random.default_rng(args.seed)
         d = args.random
         Q = rng.integers(-100, 101, size=(d, d)).astype(np.float64)
-        return as_qubo(Q, rng.integers(-100, 101, size=d), variables=variables), f"random({d})"
+        q = as_qubo(Q, rng.integers(-100, 101, size=d), variables=variables)
+        return q, f"random({d})", list(range(d))
     if source.endswith(".npz"):
         with np.load(source, allow_pickle=False) as data:
             if "Q" not in data:
@@ -148,27 +167,30 @@ def load_qubo(source: str | None, args) -> tuple[QUBO, str]:
             stored = str(data["variables"]) if "variables" in data else None
             if stored is not None and args.spin and stored != "spin":
                 raise ValueError(f"{source} holds a {stored} QUBO, but --spin was given")
-            return as_qubo(
+            q = as_qubo(
                 data["Q"],
                 data.get("linear"),
                 float(data["offset"]) if "offset" in data else 0.0,
                 variables=stored or variables,
-            ), source
+            )
+            return q, source, list(range(q.num_variables))
     if source.endswith(".npy"):
-        return as_qubo(np.load(source, allow_pickle=False), variables=variables), source
+        q = as_qubo(np.load(source, allow_pickle=False), variables=variables)
+        return q, source, list(range(q.num_variables))
     from combopt.instances import from_file, load
     from combopt.training_route import qubo_from_bqm
 
     if os.path.exists(source) or "#" in source:
-        inst = from_file(source)
+        inst = from_file(source, vartype=args.vartype)
     else:
-        inst = load(source)
-    return qubo_from_bqm(inst.bqm)[0], inst.name
+        inst = load(source, vartype=args.vartype)
+    q, labels = qubo_from_bqm(inst.bqm)
+    return q, inst.name, labels
 
 
 def _emit(args, record: dict, lines: list[str]) -> None:
     if args.json:
-        print(json.dumps(record))
+        print_record(record)
     else:
         print("\n".join(lines))
 
@@ -176,7 +198,7 @@ def _emit(args, record: dict, lines: list[str]) -> None:
 def _check(args, source) -> int:
     from combopt.reduction_check import check
 
-    q, label = load_qubo(source, args)
+    q, label, _ = load_qubo(source, args)
     if args.samples is not None and args.exhaustive:
         raise ValueError("give --exhaustive or --samples K, not both")
     exhaustive = True if args.exhaustive else (False if args.samples is not None else None)
@@ -201,7 +223,7 @@ def _check(args, source) -> int:
 
 
 def _to_training(args, source) -> int:
-    q, label = load_qubo(source, args)
+    q, label, _ = load_qubo(source, args)
     red = qubo_to_training(q, seed=args.mix_seed, **_reduce_options(args))
     np.savez(args.out, X=red.X, Y=red.Y, offset=red.offset, shift=red.shift,
              condition_number=red.condition_number, variables=red.variables)
@@ -220,7 +242,8 @@ def _weights(text: str):
     try:
         return [float(v) for v in text.split(",")]
     except ValueError:
-        raise ValueError(f"--weights must be 'binary', 'spin' or numbers like -1,0,1, got {text!r}") from None
+        raise ValueError(
+            f"--weights must be 'binary', 'spin' or numbers like -1,0,1, got {text!r}") from None
 
 
 def _to_qubo(args, source) -> int:
@@ -252,19 +275,25 @@ def _to_qubo(args, source) -> int:
 def _solve(args, source) -> int:
     from combopt.training_route import solve_qubo_via_training
 
-    q, label = load_qubo(source, args)
+    start = time.perf_counter()
+    q, label, labels = load_qubo(source, args)
+    read = time.perf_counter() - start
     res = solve_qubo_via_training(
         q, strategy=args.strategy, num_reads=args.num_reads, seed=args.seed,
         time_limit=args.time_limit, max_iterations=args.max_iterations,
         max_condition=args.max_condition)
+    t = res.timing
     record = {"source": label, "n": q.num_variables, "route": "training", "strategy": args.strategy,
               "energy": res.energy, "training_energy": res.training_energy,
-              "initial_energy": res.initial_energy, "seconds": res.timing["total"],
-              "timing": res.timing, "evaluations": res.evaluations, "seed": res.seed,
+              "initial_energy": res.initial_energy, "seconds": t["solve"],
+              "timing": timing(read, t["compile"], t["solve"], time.perf_counter() - start,
+                               reduce=t["reduce"], relax=t["relax"], discretize=t["discretize"]),
+              "evaluations": res.evaluations, "seed": res.seed,
               "shift": res.shift, "condition_number": res.condition_number,
-              "sample": res.z.tolist()}
+              "sample": sample_mapping(labels, res.z)}
     _emit(args, record, [
         (f"{label}: energy {res.energy:.12g} (training form {res.training_energy:.12g}), "
          f"start {res.initial_energy:.12g}, {res.evaluations} evaluations, "
-         f"{res.timing['total']:.3f} s")])
+         f"search {t['solve']:.3f} s (compile {t['compile']:.3f} s, "
+         f"total {record['timing']['total']:.3f} s)")])
     return EXIT_OK

@@ -16,12 +16,12 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
 from combopt.adapters.dimod import bqm_to_objective
-from combopt.cli._argtypes import integer, positive_real
+from combopt.cli._argtypes import integer, positive_real, seed
+from combopt.cli._output import format_sample, print_record, progress_bar, sample_mapping, timing
 from combopt.instances import Instance, from_file, load
 from combopt.io import FORMATS
 from combopt.provenance import versions
@@ -47,9 +47,10 @@ def register(subparsers) -> None:
     p.add_argument("--time-limit", type=positive_real, metavar="SEC",
                    help="seconds of search (compile time excluded)")
     p.add_argument("--max-iterations", type=integer(1), metavar="T")
-    p.add_argument("--seed", type=integer(0), metavar="K")
-    p.add_argument("--json", action="store_true", help="print one JSON record")
-    p.add_argument("--sample", action="store_true", help="include the best assignment")
+    p.add_argument("--seed", type=seed, metavar="K")
+    p.add_argument("--json", action="store_true", help="print the record as one JSON line")
+    p.add_argument("--sample", action="store_true",
+                   help="include the best assignment as {label: value}, labels in numeric order")
     p.set_defaults(handler=run)
 
 
@@ -70,12 +71,16 @@ def resolve_source(source: str, fmt: str = "auto", index: int | None = None,
     except ValueError as exc:
         if str(exc).startswith("unknown instance name"):
             raise ValueError(f"{source!r} is neither a file nor an instance name "
-                             "(bqpN.K, gkaXY, Gk)") from None
+                             "(bqpN.K, Gk, or NAME of a bqp/gka/NAME.sparse)") from None
         raise
 
 
-def record(instance: Instance, result, labels, wall: float, with_sample: bool) -> dict:
-    """The JSON record of one solve (see the module docstring)."""
+def record(instance: Instance, result, labels, times: dict, with_sample: bool) -> dict:
+    """The JSON record of one solve (see the module docstring).
+
+    ``times`` is the :func:`~combopt.cli._output.timing` breakdown; ``seconds``
+    is its ``search`` entry.
+    """
     objective = instance.objective(result.energy)
     rec = {
         "instance": instance.name,
@@ -87,49 +92,55 @@ def record(instance: Instance, result, labels, wall: float, with_sample: bool) -
         "best_known": instance.best_known,
         "gap_percent": instance.gap_percent(objective),
         "energy": result.energy,
-        "seconds": wall,
+        "seconds": times["search"],
+        "timing": times,
         "evaluations": result.evaluations,
         "seed": result.seed,
         "num_reads": len(result.energies),
         "stop_reason": result.stop_reason,
-        "timing": dict(result.timing),
         "versions": versions(),
     }
     if with_sample:
-        values = [int(v) for v in result.x]
-        rec["sample"] = values
-        if labels != list(range(len(labels))):
-            rec["variables"] = [v if isinstance(v, (int, str)) else str(v) for v in labels]
+        rec["sample"] = sample_mapping(labels, result.x)
     return rec
 
 
 def run(args) -> int:
     """Handler of ``combopt solve``."""
+    start = time.perf_counter()
     instance = resolve_source(args.source, args.format, args.index, args.vartype)
     if instance.n == 0:
         raise ValueError(f"{instance.name}: the model has no variables")
     objective, domain, labels = bqm_to_objective(instance.bqm)
-    t0 = time.perf_counter()
-    result = solve(
-        objective,
-        domain,
-        strategy=args.strategy,
-        num_reads=args.num_reads,
-        seed=args.seed,
-        time_limit=args.time_limit,
-        max_iterations=args.max_iterations,
-        target_energy=None,
-    )
-    wall = time.perf_counter() - t0 - result.timing["compile"]
-    rec = record(instance, result, labels, wall, args.sample)
+    read = time.perf_counter() - start
+    # The bar counts seconds of a time-limited run, iterations otherwise.
+    by_clock = args.max_iterations is None and args.time_limit is not None
+    with progress_bar(args.time_limit if by_clock else args.max_iterations,
+                      "s" if by_clock else "it", instance.name) as update:
+        result = solve(
+            objective,
+            domain,
+            strategy=args.strategy,
+            num_reads=args.num_reads,
+            seed=args.seed,
+            time_limit=args.time_limit,
+            max_iterations=args.max_iterations,
+            callback=lambda p: update(p.seconds if by_clock else p.iteration,
+                                      best=f"{p.best_energy:g}"),
+        )
+    t = result.timing
+    times = timing(read, t["compile"], t["solve"], time.perf_counter() - start,
+                   preprocess=t["preprocess"], postprocess=t["postprocess"])
+    rec = record(instance, result, labels, times, args.sample)
     if args.json:
-        print(json.dumps(rec))
+        print_record(rec)
         return 0
     best = "unknown" if rec["best_known"] is None else f"{rec['best_known']:g}"
     gap = "" if rec["gap_percent"] is None else f"  gap {rec['gap_percent']:.4f}%"
     print(f"{rec['instance']}: n={rec['n']}  {rec['sense']}imise  best known {best}")
     print(f"{rec['strategy']}: objective {rec['objective']:g}{gap}  energy {rec['energy']:g}")
-    print(f"{rec['seconds']:.3f} s  {rec['evaluations']} evaluations  seed {rec['seed']}")
+    print(f"search {times['search']:.3f} s (compile {times['compile']:.3f} s, "
+          f"total {times['total']:.3f} s)  {rec['evaluations']} evaluations  seed {rec['seed']}")
     if args.sample:
-        print(" ".join(str(v) for v in rec["sample"]))
+        print(format_sample(rec["sample"]))
     return 0

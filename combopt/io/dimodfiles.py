@@ -97,8 +97,13 @@ def read_coo(
     if given is not None and header is not None and given is not header:
         raise reader.error(None, f"file says vartype={header.name} but {given.name} was given")
     chosen = given or header
+    if not reader.remaining() and not reader.comments:
+        raise reader.error(None, "the file is empty")
     if chosen is None:
-        raise reader.error(None, "no '# vartype=SPIN|BINARY' header: give the vartype")
+        raise reader.error(
+            None, "no '# vartype=SPIN|BINARY' header: give the vartype "
+            "(vartype= in Python, --vartype SPIN|BINARY on the command line)"
+        )
     bqm = dimod.BinaryQuadraticModel(chosen)
     while reader.remaining():
         line, (tu, tv, tb) = reader.next_fields(3, "entry 'i j bias'")

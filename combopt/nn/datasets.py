@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from combopt._validation import check_count
 from combopt.nn.idx import mnist_path, read_idx
 
 __all__ = ["Dataset", "load_dataset", "load_digits", "load_iris", "load_mnist"]
@@ -62,9 +63,7 @@ class Dataset:
 def _check_count(value, name: str, available: int) -> int:
     if value is None:
         return available
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= available:
-        raise ValueError(f"{name} must be an integer in 1..{available}, got {value!r}")
-    return int(value)
+    return check_count(name, value, maximum=available)
 
 
 def load_mnist(n_train: int | None = None, n_val: int | None = None, *, directory=None) -> Dataset:

@@ -15,9 +15,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from combopt._validation import check_count
 from combopt.nn.models import ACTIVATIONS, LOSSES, pretrain, softmax
 from combopt.nn.packing import PackedDenseNet
-from combopt.nn.training import _discretize, check_positive_int, scaled_domain
+from combopt.nn.training import _discretize, scaled_domain
 from combopt.objectives import DenseNetObjective
 from combopt.solver import solve
 
@@ -42,7 +43,7 @@ class ConntraClassifier(ClassifierMixin, BaseEstimator):
         a polish to a 1-coordinate local optimum.
     pretrain_max_iter : int
         Iterations of the float pretraining.
-    strategy : {"paper", "anneal", "tabu"}
+    strategy : {"paper", "anneal", "metropolis", "tabu"}
         :func:`combopt.solve` strategy.
     random_state : int, RandomState or None
         Seeds the pretraining and the search.
@@ -95,7 +96,7 @@ class ConntraClassifier(ClassifierMixin, BaseEstimator):
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         for name in ("max_iter", "pretrain_max_iter"):
-            check_positive_int(name, getattr(self, name))
+            check_count(name, getattr(self, name))
         omega = np.unique(np.asarray(self.domain, dtype=np.float64))
         if omega.size < 2 or not np.all(np.isfinite(omega)):
             raise ValueError(f"domain must hold at least two distinct finite values, got {self.domain!r}")

@@ -36,13 +36,13 @@ import numpy as np
 
 from combopt._numeric.layers import sample_losses
 from combopt.domain import Domain, discretize_scaled
+from combopt._validation import SEED_LIMIT, check_count, check_real, check_seed
 from combopt.nn.datasets import Dataset
 from combopt.nn.lenet import CONV_SHAPES, HEAD_SIZES, LeNet, pretrain_lenet
 from combopt.nn.packing import PackedLeNet
 from combopt.nn.training import (
     CurvePoint,
     TrainingRecord,
-    check_positive_int,
     finite_set,
     refit_output_scales,
     scaled_domain,
@@ -111,10 +111,10 @@ def train_lenet(
     data: Dataset,
     *,
     task: str = "mnist-lenet",
-    omega=(-1.0, 0.0, 1.0),
+    domain=(-1.0, 0.0, 1.0),
     loss: str = "cross_entropy",
     strategy="paper",
-    rounds: int = 2,
+    max_iterations: int = 2,
     conv_batch: int = 1000,
     head_batch: int = 2000,
     batch_growth: float = 1.5,
@@ -123,7 +123,7 @@ def train_lenet(
     fit_scales_batch: int | None = 1000,
     seed: int = 0,
     pretrained: LeNet | None = None,
-    progress: Callable[[CurvePoint], None] | None = None,
+    callback: Callable[[CurvePoint], None] | None = None,
 ) -> TrainingRecord:
     """Train a finite-domain LeNet by the paper's pipeline; measure the four metrics.
 
@@ -133,13 +133,13 @@ def train_lenet(
         28 x 28 images (``X`` of shape ``(N, 784)``) and labels ``0..9``.
     task : str
         Name recorded in the result.
-    omega : sequence of float
+    domain : sequence of float
         The finite set before per-tensor scaling (default ternary).
     loss : {"cross_entropy", "squared"}
         CoNNTrA's error function.
     strategy : str or strategy instance
         :func:`combopt.solve` strategy (default ``"paper"``, Algorithm 2).
-    rounds : int
+    max_iterations : int
         CoNNTrA rounds (one convolution-block and one head-block iteration each).
     conv_batch, head_batch : int
         Minibatch sizes of the two blocks in the first round (a fresh random
@@ -164,18 +164,19 @@ def train_lenet(
     pretrained : LeNet, optional
         Start from this float network instead of pretraining (its baseline
         figures are measured, its training time is recorded as 0).
-    progress : callable, optional
+    callback : callable, optional
         Called with each :class:`~combopt.nn.training.CurvePoint`.
 
     Returns
     -------
     TrainingRecord
     """
-    for name, value in (("rounds", rounds), ("conv_batch", conv_batch), ("head_batch", head_batch), ("epochs", epochs)):
-        check_positive_int(name, value)
-    if not np.isfinite(batch_growth) or batch_growth < 1.0:
-        raise ValueError(f"batch_growth must be a finite number >= 1, got {batch_growth!r}")
-    omega = finite_set(omega)
+    for name, value in (("max_iterations", max_iterations), ("conv_batch", conv_batch),
+                        ("head_batch", head_batch), ("epochs", epochs)):
+        check_count(name, value)
+    seed = check_seed(seed)
+    batch_growth = check_real("batch_growth", batch_growth, minimum=1.0)
+    omega = finite_set(domain)
     X_tr, y_tr, X_va, y_va = data.X_train, data.y_train, data.X_val, data.y_val
     n_train = len(y_tr)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
@@ -215,8 +216,8 @@ def train_lenet(
         logits = net.head.logits(net.features(X_tr))
         cp = CurvePoint(float(percent), float(100 * np.mean(logits.argmax(1) != y_tr)), net.error(X_va, y_va),
                         float(sample_losses(logits, y_tr, loss).mean()), elapsed)
-        if progress is not None:
-            progress(cp)
+        if callback is not None:
+            callback(cp)
         return cp
 
     curve = [point(0.0, net, seconds)]
@@ -226,8 +227,8 @@ def train_lenet(
     # 3. CoNNTrA by blocks.
     compile_seconds = 0.0
     block_seconds = []  # (convolution block, head block) of each round
-    for r in range(rounds):
-        block_seeds = np.random.SeedSequence([seed, 2, r]).generate_state(2, np.uint64) >> np.uint64(1)
+    for r in range(max_iterations):
+        block_seeds = np.random.SeedSequence([seed, 2, r]).generate_state(2, np.uint64) % np.uint64(SEED_LIMIT)
         growth = batch_growth**r
         idx = batch(round(conv_batch * growth))
         conv_objective = LeNetConvObjective(X_tr[idx], y_tr[idx], net.head, loss=loss)
@@ -256,7 +257,7 @@ def train_lenet(
             seconds += time.perf_counter() - t0
         net = net.with_flat(np.concatenate([net.flat()[:_N_CONV], head_x]))
         block_seconds.append([conv_seconds, seconds - head_start])
-        curve.append(point(100.0 * (r + 1) / rounds, net, seconds))
+        curve.append(point(100.0 * (r + 1) / max_iterations, net, seconds))
 
     # 4. Really packed storage.
     packed = PackedLeNet.from_network(net, omega, scales)
@@ -269,9 +270,9 @@ def train_lenet(
     val_error = float(100.0 * np.mean(loaded.predict(X_va) != y_va))
     config = {
         "dataset": data.name, "split": data.split, "network": "LeNet-5 (6c5p2-pool-16c5-pool-120-84-10, relu)",
-        "omega": omega.tolist(), "loss": loss,
+        "domain": omega.tolist(), "loss": loss,
         "strategy": strategy if isinstance(strategy, str) else type(strategy).__name__,
-        "rounds": int(rounds), "conv_batch": int(conv_batch), "head_batch": int(head_batch),
+        "max_iterations": int(max_iterations), "conv_batch": int(conv_batch), "head_batch": int(head_batch),
         "batch_growth": float(batch_growth), "refit_scales": bool(refit_scales),
         "epochs": int(epochs), "fit_scales_batch": fit_scales_batch, "seed": int(seed),
         "block_seconds": block_seconds, "final_scales": scales.tolist(), "n_parameters": net.num_parameters, "bits_per_weight": packed.bits,

@@ -15,7 +15,7 @@ task                      data                   network              paper (tra
 
 The Iris widths (16, 8) give 243 parameters, 0.061 KB at 2 bits each, the
 paper's 0.06 KB. ``mnist-lenet`` runs :func:`combopt.nn.lenet_training.train_lenet`
-(its ``iterations`` are CoNNTrA rounds, its ``pretrain_iter`` backprop epochs);
+(its ``max_iterations`` are CoNNTrA rounds, its ``pretrain_iter`` backprop epochs);
 the other tasks run :func:`combopt.nn.training.train_conntra`.
 """
 
@@ -27,7 +27,7 @@ from combopt.nn.datasets import load_dataset
 from combopt.nn.lenet_training import train_lenet
 from combopt.nn.training import TrainingRecord, train_conntra
 
-__all__ = ["TASKS", "Task", "format_comparison", "run_task"]
+__all__ = ["TASKS", "Task", "format_comparison", "run_task", "task_data"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Task:
 
     dataset: str
     hidden: tuple
-    iterations: int
+    max_iterations: int
     segments: int
     pretrain_iter: int
     paper: dict | None = None
@@ -47,35 +47,56 @@ class Task:
 
 TASKS = {
     "iris": Task(
-        "iris", (16, 8), iterations=8, segments=8, pretrain_iter=2000,
+        "iris", (16, 8), max_iterations=8, segments=8, pretrain_iter=2000,
         paper={"table": "III", "train_error": 1.67, "val_error": 3.33, "memory_kb": 0.06, "seconds": 4.92},
     ),
-    "digits": Task("digits", (32,), iterations=6, segments=6, pretrain_iter=300),
+    "digits": Task("digits", (32,), max_iterations=6, segments=6, pretrain_iter=300),
     "mnist-logreg": Task(
-        "mnist", (), iterations=2, segments=2, pretrain_iter=100, loss="squared",
+        "mnist", (), max_iterations=2, segments=2, pretrain_iter=100, loss="squared",
         paper={"table": "I", "train_error": 7.59, "val_error": 8.44, "memory_kb": 1.96, "seconds": 236.12},
     ),
-    "mnist-mlp": Task("mnist", (32,), iterations=2, segments=2, pretrain_iter=30),
+    "mnist-mlp": Task("mnist", (32,), max_iterations=2, segments=2, pretrain_iter=30),
     "mnist-lenet": Task(
-        "mnist", (), iterations=2, segments=2, pretrain_iter=3, network="lenet",
+        "mnist", (), max_iterations=2, segments=2, pretrain_iter=3, network="lenet",
         paper={"table": "II", "train_error": 2.60, "val_error": 2.39, "memory_kb": 20.30, "seconds": 4871.04},
     ),
 }
 
 
+def _task(name: str) -> Task:
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; expected one of {', '.join(TASKS)}")
+    return TASKS[name]
+
+
+def task_data(name: str, *, seed: int = 0, n_train: int | None = None, n_val: int | None = None):
+    """The :class:`~combopt.nn.datasets.Dataset` of task ``name`` (see :func:`run_task`).
+
+    Examples
+    --------
+    >>> task_data("iris").X_train.shape
+    (120, 4)
+    """
+    task = _task(name)
+    if task.dataset != "mnist" and (n_train is not None or n_val is not None):
+        raise ValueError("n_train/n_val apply to the MNIST tasks only")
+    return load_dataset(task.dataset, seed=seed, n_train=n_train, n_val=n_val)
+
+
 def run_task(
     name: str,
     *,
-    omega=(-1.0, 0.0, 1.0),
+    domain=(-1.0, 0.0, 1.0),
     seed: int = 0,
     loss: str | None = None,
-    iterations: int | None = None,
+    max_iterations: int | None = None,
     segments: int | None = None,
     n_train: int | None = None,
     n_val: int | None = None,
     refit_scales: bool = False,
     batch_size: int | None = None,
-    progress=None,
+    callback=None,
+    data=None,
 ) -> tuple[TrainingRecord, dict | None]:
     """Run one named task; return its record and the paper's figures (or ``None``).
 
@@ -83,7 +104,7 @@ def run_task(
     ----------
     name : str
         A key of :data:`TASKS`.
-    omega : sequence of float
+    domain : sequence of float
         The finite set before per-tensor scaling.
     seed : int
         Split (Iris, digits), pretraining and CoNNTrA seed.
@@ -91,7 +112,7 @@ def run_task(
         The error function (default: the task's; squared error for
         ``mnist-logreg``, where it beats cross-entropy at the paper's errors,
         cross-entropy elsewhere).
-    iterations, segments : int, optional
+    max_iterations, segments : int, optional
         Override the task's CoNNTrA budget and curve resolution.
     n_train, n_val : int, optional
         MNIST only: use the first rows (a slice).
@@ -101,34 +122,35 @@ def run_task(
     batch_size : int, optional
         Minibatch evaluation for the dense tasks (default: the task's; see
         :func:`combopt.nn.training.train_conntra`).
-    progress : callable, optional
+    callback : callable, optional
         Receives each :class:`combopt.nn.training.CurvePoint`.
+    data : Dataset, optional
+        The task's data, already loaded by :func:`task_data` (default: load it).
 
     Examples
     --------
-    >>> record, paper = run_task("iris", iterations=2, segments=1)
+    >>> record, paper = run_task("iris", max_iterations=2, segments=1)
     >>> record.task, paper["table"], record.memory_kb
     ('iris', 'III', 0.061)
     """
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; expected one of {', '.join(TASKS)}")
-    task = TASKS[name]
-    if task.dataset != "mnist" and (n_train is not None or n_val is not None):
-        raise ValueError("n_train/n_val apply to the MNIST tasks only")
-    iterations = task.iterations if iterations is None else iterations
+    task = _task(name)
+    max_iterations = task.max_iterations if max_iterations is None else max_iterations
     loss = task.loss if loss is None else loss
-    segments = min(task.segments, iterations) if segments is None else segments
+    segments = min(task.segments, max_iterations) if segments is None else segments
     if task.network == "lenet" and batch_size is not None:
         raise ValueError("batch_size applies to the dense tasks; the LeNet sets its own batches per block")
-    data = load_dataset(task.dataset, seed=seed, n_train=n_train, n_val=n_val)
+    if data is None:
+        data = task_data(name, seed=seed, n_train=n_train, n_val=n_val)
     if task.network == "lenet":
-        record = train_lenet(data, task=name, omega=omega, loss=loss, seed=seed, rounds=iterations,
-                             epochs=task.pretrain_iter, refit_scales=refit_scales, progress=progress)
+        record = train_lenet(data, task=name, domain=domain, loss=loss, seed=seed,
+                             max_iterations=max_iterations, epochs=task.pretrain_iter,
+                             refit_scales=refit_scales, callback=callback)
         return record, task.paper
     record = train_conntra(
-        data, task.hidden, task=name, omega=omega, loss=loss, seed=seed, iterations=iterations,
+        data, task.hidden, task=name, domain=domain, loss=loss, seed=seed,
+        max_iterations=max_iterations,
         segments=segments, pretrain_iter=task.pretrain_iter, refit_scales=refit_scales,
-        batch_size=task.batch_size if batch_size is None else batch_size, progress=progress,
+        batch_size=task.batch_size if batch_size is None else batch_size, callback=callback,
     )
     return record, task.paper
 

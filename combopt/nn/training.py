@@ -32,6 +32,7 @@ import numpy as np
 
 from combopt._numeric.layers import activate, sample_losses
 from combopt.domain import Domain, discretize_scaled
+from combopt._validation import SEED_LIMIT, check_count, check_optional_count, check_seed
 from combopt.nn.datasets import Dataset
 from combopt.nn.models import DenseNet, pretrain
 from combopt.nn.packing import PackedDenseNet
@@ -39,7 +40,7 @@ from combopt.objectives import DenseNetObjective
 from combopt.provenance import versions
 from combopt.solver import solve
 
-__all__ = ["CurvePoint", "TrainingRecord", "check_positive_int", "finite_set", "refit_output_scales",
+__all__ = ["CurvePoint", "TrainingRecord", "finite_set", "refit_output_scales",
            "scaled_domain", "train_conntra"]
 
 
@@ -83,19 +84,6 @@ class TrainingRecord:
     def to_dict(self) -> dict:
         """A JSON-ready dict (the ``combopt train --json`` record)."""
         return asdict(self)
-
-
-def check_positive_int(name: str, value) -> int:
-    """``value`` as an ``int`` if it is a positive integer (not a bool); ``ValueError`` otherwise.
-
-    Examples
-    --------
-    >>> check_positive_int("rounds", 3)
-    3
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def finite_set(omega) -> np.ndarray:
@@ -210,18 +198,18 @@ def train_conntra(
     hidden=(),
     *,
     task: str | None = None,
-    omega=(-1.0, 0.0, 1.0),
+    domain=(-1.0, 0.0, 1.0),
     activation: str = "relu",
     loss: str = "cross_entropy",
     strategy="paper",
-    iterations: int = 10,
+    max_iterations: int = 10,
     segments: int = 10,
     seed: int = 0,
     pretrain_iter: int = 200,
     num_reads: int = 1,
     refit_scales: bool = False,
     batch_size: int | None = None,
-    progress: Callable[[CurvePoint], None] | None = None,
+    callback: Callable[[CurvePoint], None] | None = None,
 ) -> TrainingRecord:
     """Train a finite-domain classifier by the paper's pipeline; measure everything.
 
@@ -233,19 +221,22 @@ def train_conntra(
         Hidden widths; ``()`` is softmax regression.
     task : str, optional
         Name recorded in the result (default ``data.name``).
-    omega : sequence of float
-        The finite set of every tensor before scaling (default ternary).
+    domain : sequence of float
+        The finite set of every tensor before scaling (default ternary);
+        tensor ``t`` takes the values ``scale_t * domain``.
     activation, loss : str
         See :class:`combopt.objectives.DenseNetObjective`.
     strategy : str or strategy instance
         :func:`combopt.solve` strategy (default ``"paper"``, Algorithm 2).
-    iterations : int
+    max_iterations : int
         CoNNTrA iterations in all (each is ``n`` coordinate steps), split
         evenly over ``segments``.
     segments : int
-        Points of the error curve (``1 <= segments <= iterations``).
-    seed : int
-        Seeds the pretraining and every CoNNTrA segment.
+        Points of the error curve (``1 <= segments <= max_iterations``).
+    seed : int or None
+        Seeds the pretraining and every CoNNTrA segment; in ``[0, 2**53)``
+        like every seed of the package (``None`` draws one, recorded in
+        ``config["seed"]``).
     pretrain_iter : int
         ``max_iter`` of the scikit-learn pretraining.
     num_reads : int
@@ -259,7 +250,7 @@ def train_conntra(
         fresh random batch of this many training samples (without
         replacement) instead of all of them; the curve and the final errors
         are still measured on the full training and validation sets.
-    progress : callable, optional
+    callback : callable, optional
         Called with each :class:`CurvePoint` as it is measured.
 
     Returns
@@ -269,16 +260,16 @@ def train_conntra(
     Examples
     --------
     >>> from combopt.nn.datasets import load_iris
-    >>> rec = train_conntra(load_iris(), (8,), iterations=2, segments=2, pretrain_iter=300)
+    >>> rec = train_conntra(load_iris(), (8,), max_iterations=2, segments=2, pretrain_iter=300)
     >>> rec.memory_kb, len(rec.curve)
     (0.017, 3)
     """
-    check_positive_int("iterations", iterations)
-    if batch_size is not None:
-        check_positive_int("batch_size", batch_size)
-    if isinstance(segments, bool) or not isinstance(segments, (int, np.integer)) or not 1 <= segments <= iterations:
-        raise ValueError(f"segments must be an integer in 1..iterations ({iterations}), got {segments!r}")
-    omega = finite_set(omega)
+    max_iterations = check_count("max_iterations", max_iterations)
+    segments = check_count("segments", segments, maximum=max_iterations)
+    batch_size = check_optional_count("batch_size", batch_size, minimum=1)
+    num_reads = check_count("num_reads", num_reads)
+    seed = check_seed(seed)
+    omega = finite_set(domain)
     task = task or data.name
     X_tr, y_tr, X_va, y_va = data.X_train, data.y_train, data.X_val, data.y_val
 
@@ -296,14 +287,14 @@ def train_conntra(
     t0 = time.perf_counter()
     objective = DenseNetObjective(X_tr, y_tr, hidden, n_classes=data.n_classes, activation=activation, loss=loss)
     scales, x = _discretize(net, omega)
-    domain = scaled_domain(objective.sizes, omega, scales)
+    search_domain = scaled_domain(objective.sizes, omega, scales)
     seconds = time.perf_counter() - t0
 
     def point(percent, x, elapsed):
         model = objective.network(x)
         cp = CurvePoint(float(percent), model.error(X_tr, y_tr), model.error(X_va, y_va), float(objective.energy(x)), elapsed)
-        if progress is not None:
-            progress(cp)
+        if callback is not None:
+            callback(cp)
         return cp
 
     start = point(0.0, x, seconds)
@@ -312,9 +303,9 @@ def train_conntra(
 
     # 3. CoNNTrA, segment by segment (each continues from the previous best).
     compile_seconds = 0.0
-    bounds = np.linspace(0, iterations, segments + 1).round().astype(int)
+    bounds = np.linspace(0, max_iterations, segments + 1).round().astype(int)
     for s in range(segments):
-        segment_seed = int(np.random.SeedSequence([seed, s]).generate_state(1, np.uint64)[0] >> 1)
+        segment_seed = int(np.random.SeedSequence([seed, s]).generate_state(1, np.uint64)[0] % SEED_LIMIT)
         searched = objective
         if batch_size is not None and batch_size < len(y_tr):
             t0 = time.perf_counter()
@@ -323,7 +314,7 @@ def train_conntra(
                                          activation=activation, loss=loss)
             seconds += time.perf_counter() - t0
         result = solve(
-            searched, domain, strategy=strategy, max_iterations=int(bounds[s + 1] - bounds[s]),
+            searched, search_domain, strategy=strategy, max_iterations=int(bounds[s + 1] - bounds[s]),
             initial=x, seed=segment_seed, num_reads=num_reads, polish=False,
         )
         x = np.array(result.x)
@@ -332,9 +323,9 @@ def train_conntra(
         if refit_scales:
             t0 = time.perf_counter()
             scales, x = refit_output_scales(objective, x, scales, omega)
-            domain = scaled_domain(objective.sizes, omega, scales)
+            search_domain = scaled_domain(objective.sizes, omega, scales)
             seconds += time.perf_counter() - t0
-        curve.append(point(100.0 * bounds[s + 1] / iterations, x, seconds))
+        curve.append(point(100.0 * bounds[s + 1] / max_iterations, x, seconds))
 
     # 4. Really packed storage: save, load, predict from the packed form.
     packed = PackedDenseNet.from_network(objective.network(x), omega, scales)
@@ -350,11 +341,11 @@ def train_conntra(
         "dataset": data.name,
         "split": data.split,
         "sizes": objective.sizes,
-        "omega": omega.tolist(),
+        "domain": omega.tolist(),
         "activation": activation,
         "loss": loss,
         "strategy": strategy if isinstance(strategy, str) else type(strategy).__name__,
-        "iterations": int(iterations),
+        "max_iterations": int(max_iterations),
         "segments": int(segments),
         "num_reads": int(num_reads),
         "seed": int(seed),

@@ -6,20 +6,10 @@ import abc
 
 import numpy as np
 
+from combopt._validation import as_finite_array
 from combopt.domain import Domain
 
-
-def as_finite_array(name: str, value, *, ndim: tuple[int, ...] | None = None) -> np.ndarray:
-    """Return ``value`` as a float64 array, rejecting NaN/inf and wrong dimensions."""
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
-    if ndim is not None and arr.ndim not in ndim:
-        raise ValueError(f"{name} must have {' or '.join(map(str, ndim))} dimensions, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
+__all__ = ["Objective", "as_finite_array"]
 
 
 class Objective(abc.ABC):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from combopt._validation import check_count
 from combopt.objectives.base import Objective
 
 
@@ -38,12 +39,8 @@ class CallableObjective(Objective):
     def __init__(self, func: Callable[[np.ndarray], float], num_variables: int):
         if not callable(func):
             raise TypeError("func must be callable")
-        if isinstance(num_variables, bool) or not isinstance(num_variables, (int, np.integer)):
-            raise TypeError("num_variables must be an integer")
-        if num_variables <= 0:
-            raise ValueError(f"num_variables must be positive, got {num_variables}")
         self.func = func
-        self.num_variables = int(num_variables)
+        self.num_variables = check_count("num_variables", num_variables)
 
     def _call(self, x: np.ndarray) -> float:
         value = float(self.func(x))

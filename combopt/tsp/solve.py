@@ -115,12 +115,16 @@ class TSPResult:
         for the permutation encoding.
     num_reads : int
     seconds : float
-        Wall time of the whole call (encoding, search, decoding, refinement).
+        Wall time of the whole call (encoding, search, decoding, refinement);
+        ``timing["total"]``.
     refined : bool
     lagrange : float or None
         The QUBO penalty weight applied (``None`` for the permutation encoding).
     solve_result : SolveResult
         The engine's raw result (energies, trace, timing, seed).
+    timing : dict
+        Seconds in ``read`` (loading the instance), ``compile``, ``search``
+        (the engine's search), ``refine`` and ``total`` (wall time of the call).
     """
 
     instance: TSPInstance
@@ -136,6 +140,7 @@ class TSPResult:
     refined: bool
     lagrange: float | None
     solve_result: SolveResult
+    timing: dict
 
     @property
     def gap_percent(self) -> float | None:
@@ -148,7 +153,12 @@ class TSPResult:
         return _gap(self.engine_length, self.optimum)
 
     def to_record(self) -> dict:
-        """A JSON-ready dict (the ``combopt tsp --json`` record)."""
+        """A JSON-ready dict (the ``combopt tsp --json`` record).
+
+        ``tour`` lists TSPLIB city ids, which are **1-based** (``self.tour + 1``),
+        as the text output and ``.tour`` files do; ``seconds`` is the engine's
+        search time, ``timing`` the breakdown of :attr:`timing`.
+        """
         return {
             "instance": self.instance.name,
             "n": self.instance.n,
@@ -160,13 +170,14 @@ class TSPResult:
             "valid": self.valid,
             "feasible_reads": self.feasible_reads,
             "num_reads": self.num_reads,
-            "seconds": self.seconds,
+            "seconds": self.timing["search"],
+            "timing": dict(self.timing),
             "engine_length": self.engine_length,
             "engine_gap_percent": self.engine_gap_percent,
             "refined": self.refined,
             "lagrange": self.lagrange,
             "seed": self.solve_result.seed,
-            "tour": [int(c) for c in self.tour],
+            "tour": [int(c) + 1 for c in self.tour],
         }
 
 
@@ -222,7 +233,8 @@ def refine_tour(instance: TSPInstance, tour) -> np.ndarray:
 def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
               time_limit: float | None = None, max_iterations: int | None = None,
               num_reads: int = 4, seed: int | None = None, lagrange: float | None = None,
-              refine: bool = False, optimum: float | None = None) -> TSPResult:
+              refine: bool = False, optimum: float | None = None,
+              callback=None) -> TSPResult:
     """Find a short tour with the engine in the chosen encoding.
 
     Parameters
@@ -230,7 +242,7 @@ def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
     source : TSPInstance, str, path, array_like or networkx.Graph
         Anything :func:`~combopt.tsp.sources.load_instance` accepts.
     encoding : {"permutation", "qubo"}
-    strategy : {"paper", "anneal", "tabu"} or strategy instance, optional
+    strategy : {"paper", "anneal", "metropolis", "tabu"} or strategy instance, optional
         Names go through :func:`default_strategy`. Default: ``"anneal"`` for
         the permutation encoding, ``"tabu"`` for the QUBO (measured best on
         each; the QUBO's one-hot penalties leave annealing at the default
@@ -249,6 +261,8 @@ def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
         shortest; the engine's own best stays in ``engine_length``.
     optimum : float, optional
         Reference optimum for the gap; default :func:`reference_optimum`.
+    callback : callable, optional
+        The engine's progress hook (see :func:`combopt.solve`).
 
     Returns
     -------
@@ -265,12 +279,13 @@ def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
     instance = load_instance(source)
+    read = time.perf_counter() - t0
     if strategy is None:
         strategy = _DEFAULT_STRATEGY[encoding]
     if isinstance(strategy, str):
         strategy = default_strategy(encoding, strategy, instance.distances)
     common = {"strategy": strategy, "num_reads": num_reads, "seed": seed,
-              "time_limit": time_limit, "max_iterations": max_iterations}
+              "time_limit": time_limit, "max_iterations": max_iterations, "callback": callback}
     if encoding == "permutation":
         result = solve(TourObjective(instance.distances), **common)
         tours = result.samples.astype(np.int64)
@@ -286,6 +301,7 @@ def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
     best = int(np.argmin(lengths))
     tour = tours[best].copy()
     engine_length = instance.tour_length(tour)
+    t_refine = time.perf_counter()
     if refine:
         # Every read's tour is refined: a worse engine tour may refine better.
         refined = [refine_tour(instance, t) for t in tours]
@@ -295,11 +311,15 @@ def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
         valid = True
     except ValueError:
         valid = False
+    refine_seconds = time.perf_counter() - t_refine
     if optimum is None:
         optimum = reference_optimum(instance)
+    total = time.perf_counter() - t0
+    timing = {"read": read, "compile": float(result.timing["compile"]),
+              "search": float(result.timing["solve"]), "refine": refine_seconds, "total": total}
     return TSPResult(
         instance=instance, encoding=encoding, tour=tour, length=instance.tour_length(tour),
         engine_length=engine_length, optimum=optimum, valid=valid, feasible_reads=int(feasible),
-        num_reads=num_reads, seconds=time.perf_counter() - t0, refined=refine,
-        lagrange=applied, solve_result=result,
+        num_reads=num_reads, seconds=total, refined=refine,
+        lagrange=applied, solve_result=result, timing=timing,
     )
