@@ -20,7 +20,6 @@ import json
 import os
 import time
 
-from combopt.adapters.dimod import bqm_to_objective
 from combopt.cli._argtypes import integer, positive_real
 from combopt.instances import Instance, from_file, load
 from combopt.io import FORMATS
@@ -107,7 +106,7 @@ def run(args) -> int:
     instance = resolve_source(args.source, args.format, args.index, args.vartype)
     if instance.n == 0:
         raise ValueError(f"{instance.name}: the model has no variables")
-    objective, domain, labels = bqm_to_objective(instance.bqm)
+    objective, domain, labels = instance.to_objective()
     t0 = time.perf_counter()
     result = solve(
         objective,
