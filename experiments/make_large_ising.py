@@ -3,11 +3,11 @@
 The graph is the union of three random permutations ``i -> p_k(i)`` (self-loops
 and repeated pairs replaced by fresh random pairs), so every variable has
 degree 6 on average and (for ``m >= n``) almost surely at least one coupling:
-the script prints how many variables the file names. Couplings are uniform in [-1, 1) written with 8 decimals, which
-gives about 26 bytes per line (78 MB for the default 1,000,000 variables and
-3,000,000 couplings). Lines are sorted by ``(i, j)`` with ``i < j``, as
-``dimod.serialization.coo.dumps`` writes them, after a ``# vartype=SPIN``
-header. The same seed writes the same file.
+the script prints how many variables the file names. Couplings are uniform in
+[-1, 1) written with 8 decimals, which gives about 26 bytes per line (76 MB
+for the default 1,000,000 variables and 3,000,000 couplings). Lines are
+sorted by ``(i, j)`` with ``i < j``, as ``dimod.serialization.coo.dumps``
+writes them, after a ``# vartype=SPIN`` header. The same seed writes the same file.
 
 The file is an input for ``experiments/io_scale.py`` and for the end-to-end
 run of ``combopt solve``; never commit it::
@@ -52,12 +52,9 @@ def write_coo(path: str, n: int, m: int, seed: int) -> tuple[int, int]:
         fh.write("# vartype=SPIN\n")
         for start in range(0, m, chunk):
             stop = start + chunk
-            lines = [
-                f"{i} {j} {b:.8f}\n"
-                for i, j, b in zip(
-                    rows[start:stop].tolist(), cols[start:stop].tolist(), biases[start:stop].tolist()
-                )
-            ]
+            block = zip(rows[start:stop].tolist(), cols[start:stop].tolist(),
+                        biases[start:stop].tolist())
+            lines = [f"{i} {j} {b:.8f}\n" for i, j, b in block]
             fh.write("".join(lines))
         return fh.tell(), named
 

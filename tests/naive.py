@@ -183,7 +183,7 @@ def read_coo_bqm(path, vartype=None, max_variables=10_000_000):
 
 
 def symmetric_couplings(rows, cols, data, n):
-    """``S = Q + Q^T`` off the diagonal as a dict ``{(i, j): value}``, and ``diag(Q)``, by a loop."""
+    """``S = Q + Q^T`` off the diagonal as a dict ``{(i, j): value}``, and ``diag(Q)``."""
     S = {}
     diag = [0.0] * n
     for i, j, v in zip(rows, cols, data):

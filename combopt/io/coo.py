@@ -70,7 +70,7 @@ class CooModel:
     >>> import numpy as np
     >>> model = CooModel("SPIN", np.array([4, 0]), np.array([0.5, 0.0]),
     ...                  np.array([0]), np.array([1]), np.array([-1.0]))
-    >>> model.num_variables, model.to_bqm().quadratic[4, 0]
+    >>> model.num_variables, float(model.to_bqm().quadratic[4, 0])
     (2, -1.0)
     """
 
