@@ -1,7 +1,8 @@
 """Byte-level scanner of dimod's COO text format (``i j bias`` per line).
 
-The scanner walks the file's bytes once, at the speed of compiled code, and
-never builds a Python object per line. It takes the plain-ASCII case only
+The scanner walks the file's bytes twice (a branch-free check and line count,
+then the parse), at the speed of compiled code, and never builds a Python
+object per line. It takes the plain-ASCII case only
 (printable characters, spaces, tabs, ``\\n``, ``\\r``, ``\\r\\n``) and splits
 lines and fields exactly as Python's ``str.splitlines`` and ``str.split`` do on
 such text; the reader sends any file with another byte to its line-by-line
