@@ -7,9 +7,11 @@ variable ``COMBOPT_DATA`` (the layout of the project's shared data folder:
 small set embedded in the package (``combopt/data``: bqp50, bqp100, gka1a,
 gka1b, gka1c, gka4d, G11) is used, so examples run on a fresh machine.
 
-An :class:`Instance` carries its BQM in minimisation form and the sense of its
-published objective: OR-Library and G-set values are maxima (objective =
-``-energy``), GKA values are minima (objective = ``energy``).
+An :class:`Instance` carries its model in minimisation form and the sense of
+its published objective: OR-Library and G-set values are maxima (objective =
+``-energy``), GKA values are minima (objective = ``energy``). The model is a
+dimod BQM, or for a COO file the reader's arrays (:class:`~combopt.io.CooModel`),
+which :meth:`Instance.to_objective` hands to the solver without a BQM.
 """
 
 from __future__ import annotations
@@ -23,7 +25,18 @@ from pathlib import Path
 
 import dimod
 
-from combopt.io import Loaded, read, read_gka, read_gset, read_orlib
+from combopt.adapters.dimod import bqm_to_objective
+from combopt.io import (
+    SENSES,
+    CooModel,
+    Loaded,
+    detect_format,
+    read,
+    read_coo_model,
+    read_gka,
+    read_gset,
+    read_orlib,
+)
 
 __all__ = ["Instance", "best_known_table", "data_dir", "expand", "from_file", "load", "names"]
 
@@ -47,8 +60,9 @@ class Instance:
     ----------
     name : str
         ``bqp250.3``, ``gka4d``, ``G14``, or a file name.
-    bqm : dimod.BinaryQuadraticModel
-        Minimisation form: lower energy is better whatever the sense.
+    model : dimod.BinaryQuadraticModel or CooModel
+        Minimisation form: lower energy is better whatever the sense. A COO
+        file's instance keeps the reader's arrays; :attr:`bqm` converts them.
     sense : {"max", "min"}
         Sense of the published objective.
     best_known : float or None
@@ -66,7 +80,7 @@ class Instance:
     """
 
     name: str
-    bqm: dimod.BinaryQuadraticModel
+    model: dimod.BinaryQuadraticModel | CooModel
     sense: str
     best_known: float | None = None
     source: str | None = None
@@ -75,10 +89,31 @@ class Instance:
         if self.sense not in ("max", "min"):
             raise ValueError(f"sense must be 'max' or 'min', got {self.sense!r}")
 
+    @functools.cached_property
+    def bqm(self) -> dimod.BinaryQuadraticModel:
+        """The model as a dimod BQM (built once, on first use, for a COO file's arrays)."""
+        return self.model.to_bqm() if isinstance(self.model, CooModel) else self.model
+
     @property
     def n(self) -> int:
         """Number of variables."""
-        return self.bqm.num_variables
+        return self.model.num_variables
+
+    def to_objective(self):
+        """``(objective, domain, labels)`` for :func:`combopt.solve` (see ``bqm_to_objective``).
+
+        A COO file's arrays go to the sparse objective directly, without a BQM.
+
+        Examples
+        --------
+        >>> obj, domain, labels = load("bqp50.1").to_objective()
+        >>> obj.num_variables, labels[:3]
+        (50, [0, 1, 2])
+        """
+        if isinstance(self.model, CooModel):
+            objective, domain, labels = self.model.to_objective()
+            return objective, domain, labels.tolist()
+        return bqm_to_objective(self.model)
 
     def objective(self, energy: float) -> float:
         """The published objective of a BQM energy (``-energy`` for a maximum)."""
@@ -258,6 +293,11 @@ def from_file(
         if not k.isdigit():
             raise ValueError(f"bad instance index {k!r} in FILE#K: expected a positive integer")
         index = int(k)
+    if index is None and format in ("auto", "coo"):
+        if (format if format == "coo" else detect_format(path)) == "coo":
+            # The reader's arrays, not a BQM: a COO file may hold millions of variables.
+            model = read_coo_model(path, vartype)
+            return Instance(os.path.basename(path), model, SENSES["coo"], None, path)
     loaded: Loaded = read(path, format, index=index, vartype=vartype)
     base = os.path.basename(path)
     stem = base.rsplit(".", 1)[0] if loaded.format in ("orlib", "gka") else base

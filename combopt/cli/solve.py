@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import time
 
-from combopt.adapters.dimod import bqm_to_objective
 from combopt.cli._argtypes import integer, positive_real, seed
 from combopt.cli._output import format_sample, print_record, progress_bar, sample_mapping, timing
 from combopt.instances import Instance, from_file, load
@@ -111,7 +110,7 @@ def run(args) -> int:
     instance = resolve_source(args.source, args.format, args.index, args.vartype)
     if instance.n == 0:
         raise ValueError(f"{instance.name}: the model has no variables")
-    objective, domain, labels = bqm_to_objective(instance.bqm)
+    objective, domain, labels = instance.to_objective()
     read = time.perf_counter() - start
     # The bar counts seconds of a time-limited run, iterations otherwise.
     by_clock = args.max_iterations is None and args.time_limit is not None

@@ -6,7 +6,7 @@ format        reader                    files
 ``orlib``     :func:`read_orlib`        OR-Library ``bqp*.txt`` (10 instances, max)
 ``gka``       :func:`read_gka`          GKA / BiqMac ``*.sparse`` (min)
 ``gset``      :func:`read_gset`         G-set rudy graphs, Max-Cut (max)
-``coo``       :func:`read_coo`          dimod COO text (min)
+``coo``       :func:`read_coo`          dimod COO text (min); arrays: :func:`read_coo_model`
 ``bqm``       :func:`read_bqm_file`     ``BinaryQuadraticModel.to_file()`` (min)
 ============  ========================  =========================================
 
@@ -24,12 +24,14 @@ from typing import NamedTuple
 
 import dimod
 
-from combopt.io._text import DEFAULT_MAX_VARIABLES, FormatError, read_lines
-from combopt.io.dimodfiles import BQM_MAGIC, read_bqm_file, read_coo
+from combopt.io._text import DEFAULT_MAX_VARIABLES, FormatError
+from combopt.io.coo import CooModel, read_coo, read_coo_model
+from combopt.io.dimodfiles import BQM_MAGIC, read_bqm_file
 from combopt.io.published import read_gka, read_gset, read_orlib
 
 __all__ = [
     "DEFAULT_MAX_VARIABLES",
+    "CooModel",
     "FORMATS",
     "SENSES",
     "FormatError",
@@ -38,6 +40,7 @@ __all__ = [
     "read",
     "read_bqm_file",
     "read_coo",
+    "read_coo_model",
     "read_gka",
     "read_gset",
     "read_orlib",
@@ -72,6 +75,8 @@ class Loaded(NamedTuple):
 
 
 _GSET_NAME = re.compile(r"G\d+(\.txt)?\Z")
+# detect_format reads this much of a file at most (its first 50 lines, normally).
+_DETECT_BYTES = 1 << 16
 
 
 def detect_format(path: str | os.PathLike) -> str:
@@ -96,12 +101,22 @@ def detect_format(path: str | os.PathLike) -> str:
     with open(path, "rb") as fh:
         if fh.read(len(BQM_MAGIC)) == BQM_MAGIC:
             return "bqm"
+        fh.seek(0)
+        head = fh.read(_DETECT_BYTES)
     base = os.path.basename(path)
     if base.endswith(".sparse"):
         return "gka"
     if base.endswith(".coo"):
         return "coo"
-    lines = [ln.strip() for ln in read_lines(path)[:50]]
+    if len(head) == _DETECT_BYTES and b"\n" in head:
+        # Whole lines only; a multi-byte character never contains a newline byte.
+        head = head[: head.rindex(b"\n") + 1]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = head[: exc.start].count(b"\n") + 1
+        raise FormatError(path, line, "not a text file (undecodable byte)") from None
+    lines = [ln.strip() for ln in text.splitlines()[:50]]
     lines = [ln for ln in lines if ln]
     if any(ln.startswith("#") and "vartype" in ln for ln in lines):
         return "coo"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from combopt._kernels.csr import sparse_couplings
 from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic, dense_couplings
 from combopt.objectives.base import Objective, as_finite_array
 
@@ -83,47 +84,42 @@ class QuadraticObjective(Objective):
         if x.shape[-1] != self.num_variables:
             raise ValueError(f"x must have {self.num_variables} variables, got shape {x.shape}")
         if sp.issparse(self.Q):
-            quadratic = (x[..., self.Q.row] * x[..., self.Q.col]) @ self.Q.data
+            # Q @ x for all points at once: memory of x's size, none of Q's per point.
+            points = x.reshape(-1, self.num_variables)
+            products = np.asarray(self.Q @ points.T)
+            quadratic = np.einsum("kn,nk->k", points, products).reshape(x.shape[:-1])
         else:
             quadratic = np.sum((x @ self.Q) * x, axis=-1)
         return quadratic + x @ self.linear + self.offset
 
     def _triplets(self):
-        """``Q``'s nonzero entries as COO triplets (int64, int64, float64; duplicates allowed)."""
+        """``Q``'s nonzero entries as COO triplets (indices int32 or int64; duplicates allowed)."""
         if sp.issparse(self.Q):
-            return self.Q.row.astype(np.int64), self.Q.col.astype(np.int64), self.Q.data
+            return self.Q.row, self.Q.col, self.Q.data
         rows, cols = np.nonzero(self.Q)
-        return rows.astype(np.int64), cols.astype(np.int64), self.Q[rows, cols]
+        return rows, cols, self.Q[rows, cols]
 
     def _lower(self):
         n = self.num_variables
         rows, cols, data = self._triplets()
         linear = np.ascontiguousarray(self.linear)
-        on_diagonal = rows == cols
+        off_diagonal = rows.size - np.count_nonzero(rows == cols)
         # A dense row update is a contiguous, vectorised loop; at moderate
         # density it beats a CSR scatter even though it touches every column.
         dense = self.representation == "dense" or (
             self.representation == "auto"
-            and 2 * (rows.size - np.count_nonzero(on_diagonal)) >= DENSE_THRESHOLD * n * n
+            and 2 * off_diagonal >= DENSE_THRESHOLD * n * n
             and 8 * n * n <= DENSE_MAX_BYTES
         )
+        data = np.ascontiguousarray(data, dtype=np.float64)
         if dense:
             # One compiled pass: numpy's masks, concatenations and bincount cost
             # as much as a short search on a few hundred variables.
-            couplings, diag = dense_couplings(rows, cols, np.ascontiguousarray(data, dtype=np.float64), n)
+            couplings, diag = dense_couplings(
+                rows.astype(np.int64, copy=False), cols.astype(np.int64, copy=False), data, n
+            )
             return DenseQuadratic(couplings, diag, linear, self.offset), n
-        diag = np.bincount(rows[on_diagonal], weights=data[on_diagonal], minlength=n).astype(np.float64)
-        off = ~on_diagonal
-        r, c, v = rows[off], cols[off], data[off]
-        # S = Q + Q^T off the diagonal; the CSR conversion sums duplicates.
-        S = sp.csr_array(
-            sp.coo_array((np.concatenate([v, v]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n))
-        )
-        S.sort_indices()
-        return (
-            SparseQuadratic(
-                S.indptr.astype(np.int64), S.indices.astype(np.int64),
-                np.ascontiguousarray(S.data, dtype=np.float64), diag, linear, self.offset,
-            ),
-            n,
-        )
+        # S = Q + Q^T off the diagonal, straight from the triplets: one output-sized
+        # allocation instead of scipy's concatenated and converted copies.
+        indptr, indices, values, diag = sparse_couplings(rows, cols, data, n)
+        return SparseQuadratic(indptr, indices, values, diag, linear, self.offset), n
