@@ -40,7 +40,9 @@ from combopt._validation import (
     check_seed,
 )
 from combopt.domain import Domain, discretize
-from combopt.objectives import LeastSquaresObjective, Objective, QuadraticObjective
+from combopt.objectives import (
+    DenseNetObjective, LeastSquaresObjective, Objective, QuadraticObjective, TourObjective,
+)
 from combopt.strategies import (
     STRATEGIES, Annealing, Auto, Paper, ProblemFeatures, Tabu, resolve_strategy,
 )
@@ -684,13 +686,6 @@ def solve(
 
 def _warmup_runs() -> list:
     """``(objective, domain)`` pairs that between them reach every compiled kernel."""
-    from combopt.objectives import (
-        DenseNetObjective,
-        LeastSquaresObjective,
-        QuadraticObjective,
-        TourObjective,
-    )
-
     tiny = np.array([[1.0, -1.0], [0.0, 2.0]])
     return [
         (QuadraticObjective(tiny, representation="dense"), Domain.binary()),

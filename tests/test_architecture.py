@@ -32,7 +32,7 @@ PACKAGE = ROOT / "combopt"
 #: The core, lowest layer first. A core module may import from its own package
 #: and from the packages of lower layers, nothing else of ``combopt``.
 CORE_LAYERS = (
-    ("combopt._version", "combopt._numeric", "combopt._kernels"),
+    ("combopt._version", "combopt._validation", "combopt._numeric", "combopt._kernels"),
     ("combopt.domain", "combopt.strategies"),
     ("combopt.objectives",),
     ("combopt.solver",),
