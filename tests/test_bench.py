@@ -9,6 +9,7 @@ import pytest
 
 from combopt.bench import Sweep, read_records, run_one, time_to_solution
 from combopt.bench.report import summarise, write_report
+from combopt.bench.runners import unavailable
 from combopt.cli import main
 from combopt.cli.bench import parse_samplers, parse_seeds
 from combopt.instances import load
@@ -37,7 +38,7 @@ def test_every_run_is_a_complete_record_on_disk(small_sweep):
     calib = [r for r in on_disk if r["kind"] == "calibration"]
     assert {c["instance"] for c in calib} == {"gka1b", "bqp50.4"}  # "sa" needs its sweep rate
     for r in runs:
-        assert {"seed", "versions", "machine", "budget", "started_at"} <= set(r)
+        assert {"seed", "versions", "machine", "time_limit", "started_at"} <= set(r)
         assert r["versions"]["dimod"] and r["machine"]["cpus"] >= 1
         assert len(r["versions"]["combopt_source"]) == 12
     skipped = [r for r in runs if "skipped" in r]
@@ -60,16 +61,31 @@ def test_metrics_follow_the_instance_sense(small_sweep):
     assert all(r["success"] and r["best_objective"] == -133.0 for r in exact)
 
 
-def test_equal_budget_matching(small_sweep):
-    _, written = small_sweep
+def test_equal_time_limit_matching(small_sweep):
+    out, written = small_sweep
+    calib = {r["instance"]: r for r in read_records(out) if r["kind"] == "calibration"}
     for r in written:
-        assert r["budget"] == 0.05
+        assert r["time_limit"] == 0.05 and r["time_limit_source"] == "0.05s"
         if r["sampler"] == "sa":
-            assert r["params"]["num_sweeps"] == round(1000 * 0.05 / r["sa_seconds"])
+            # The sweeps SA's calibration fitted (and checked) for this instance and limit.
+            assert r["params"]["num_sweeps"] == r["sa_sweeps"] == calib[r["instance"]]["num_sweeps"]
+            assert calib[r["instance"]]["time_limit"] == 0.05
         if r["sampler"] == "tabu":
             assert r["params"]["timeout_ms"] == 50
         if r["sampler"] == "combopt-tabu":
             assert r["params"]["time_limit"] == 0.05
+
+
+def test_every_run_records_its_achieved_wall_time(small_sweep):
+    _, written = small_sweep
+    for r in written:
+        if "skipped" in r:
+            continue
+        assert r["wall_ratio"] == pytest.approx(r["wall_seconds"] / 0.05)
+        if r["sampler"] == "exact" or r.get("stopped_at_target"):
+            assert r["on_time_limit"] is None  # the limit did not bind
+        else:
+            assert r["on_time_limit"] == (abs(r["wall_ratio"] - 1) <= 0.1)
 
 
 def test_resume_after_interruption_loses_and_repeats_nothing(tmp_path):
@@ -99,7 +115,8 @@ def test_budget_defaults_to_sa_default_run_time(tmp_path):
     out = tmp_path / "d.jsonl"
     [rec] = Sweep(["gka1a"], ["sa"], [4], out).run(workers=0)
     [calib] = [r for r in read_records(out) if r["kind"] == "calibration"]
-    assert rec["budget_source"] == "sa-default" and rec["budget"] == calib["sa_seconds"]
+    assert rec["time_limit_source"] == "sa-default"
+    assert rec["time_limit"] == calib["default_seconds"]
     assert rec["params"]["num_sweeps"] == 1000  # SA's own default, by construction
 
 
@@ -149,13 +166,15 @@ def test_report_is_built_from_the_jsonl_alone(small_sweep, tmp_path, monkeypatch
 
 def test_run_one_rejects_unknown_samplers():
     with pytest.raises(ValueError, match="unknown sampler 'qbsolv'"):
-        run_one("qbsolv", load("gka1a").bqm, seed=1, num_reads=1, budget=0.1, target_energy=None)
+        run_one("qbsolv", load("gka1a").bqm, seed=1, num_reads=1, time_limit=0.1,
+                target_energy=None)
 
 
 def test_cli_parsers():
     assert parse_seeds("3,1-2,3") == [3, 1, 2]
-    assert parse_samplers("combopt,sa") == ["combopt-paper", "combopt-anneal", "combopt-metropolis", "combopt-tabu",
-                                            "combopt-training", "sa"]
+    ours = ["combopt-paper", "combopt-anneal", "combopt-metropolis", "combopt-tabu"]
+    ours += ["combopt-auto"] if unavailable("combopt-auto") is None else []
+    assert parse_samplers("combopt,sa") == [*ours, "combopt-training", "sa"]
     with pytest.raises(ValueError, match="bad seed"):
         parse_seeds("5-2")
 

@@ -1,32 +1,41 @@
 """Sweeps: instances x samplers x seeds, streamed to a JSONL file as they finish.
 
 Each finished run is one JSON line appended to the output file at once
-(written, flushed and ``fsync``'d by the parent process, the only writer), with
-its seed, versions, machine and timings; ``resume=True`` skips every run whose
-key is already in the file, so an interrupted sweep loses nothing. The SA
-calibration of each instance (the wall time of SA's default run, which sets
-the budget when none is given and SA's sweeps always) is stored in the same
-file as a ``"kind": "calibration"`` line and reused on resume.
+(written, flushed and ``fsync``'d by the parent process, the only writer;
+:mod:`combopt.bench.records`), with its seed, versions, machine and timings,
+its time limit and the wall time it achieved. ``resume=True`` first repairs a
+torn last line (a crash mid-write), then skips every run whose key is
+already in the file, so an interrupted sweep loses nothing. SA's calibration
+on each instance (:func:`combopt.bench.calibrate.calibrate_sa`: its default
+run, which sets the time limit when none is given, and its sweeps for the
+time limit) is stored in the same file as a ``"kind": "calibration"`` line
+and reused on resume.
 
-Runs execute in a local process pool (default) or on a Dask cluster
-(``executor="dask"``, ``scheduler=ADDRESS``, or a ``distributed.Client``).
+Runs execute in a local process pool (default; its workers die with the
+sweep, :mod:`combopt.bench._pool`) or on a Dask cluster (``executor="dask"``,
+``scheduler=ADDRESS``, or a ``distributed.Client``). ``SIGTERM`` ends a sweep
+like ``Ctrl-C``: the workers are stopped, what was written stays, and
+:class:`combopt.bench._pool.Terminated` (exit status 143) propagates.
 """
 
 from __future__ import annotations
 
-import json
-import multiprocessing
 import os
 import time
 import traceback
+import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
 
-from combopt.bench.runners import SAMPLERS, calibrate_sa, run_one
+from combopt.bench._pool import process_pool, terminate_raises
+from combopt.bench.calibrate import TOLERANCE, calibrate_sa, on_time_limit
+from combopt.bench.records import append_record, read_records, repair_tail
+from combopt.bench.runners import SEED_LIMIT, run_one, unavailable
 from combopt.provenance import machine, versions
 
-__all__ = ["Sweep", "Task", "append_record", "read_records", "run_task"]
+__all__ = ["Sweep", "Task", "run_task"]
 
 
 @dataclass(frozen=True)
@@ -37,16 +46,17 @@ class Task:
     sampler: str
     seed: int
     num_reads: int
-    budget: float
-    budget_source: str
-    sa_seconds: float | None
+    time_limit: float
+    time_limit_source: str
+    sa_sweeps: int | None
     data_dir: str | None
     target_gap: float = 0.0
 
     @property
     def key(self) -> str:
         """Identity of the run in the JSONL file (what ``resume`` matches)."""
-        key = f"{self.instance}|{self.sampler}|{self.seed}|{self.num_reads}|{self.budget_source}"
+        key = (f"{self.instance}|{self.sampler}|{self.seed}|{self.num_reads}"
+               f"|{self.time_limit_source}")
         return key if not self.target_gap else f"{key}|gap{self.target_gap:g}"
 
 
@@ -63,7 +73,7 @@ def run_task(task: Task) -> dict:
     """
     try:
         return _run_task(task)
-    except Exception as exc:  # recorded, counted and reported by the caller
+    except Exception as exc:  # noqa: BLE001 - recorded, counted and reported by the caller
         return {"kind": "error", "key": task.key, **asdict(task),
                 "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(limit=6), "versions": versions(),
@@ -81,7 +91,7 @@ def _run_task(task: Task) -> dict:
         _warm()
     started = time.time()
     out = run_one(task.sampler, inst.bqm, seed=task.seed, num_reads=task.num_reads,
-                  budget=task.budget, target_energy=target, sa_seconds=task.sa_seconds)
+                  time_limit=task.time_limit, target_energy=target, sa_sweeps=task.sa_sweeps)
     rec = {"kind": "run", "key": task.key, **asdict(task), "n": inst.n, "sense": inst.sense,
            "best_known": inst.best_known, "started_at": started}
     if "skipped" in out:
@@ -89,6 +99,7 @@ def _run_task(task: Task) -> dict:
     else:
         rec.update(out)
         rec.update(_metrics(inst, out, target))
+        rec.update(_time_use(task, out))
     rec["versions"] = versions()
     rec["machine"] = machine()
     return rec
@@ -137,41 +148,17 @@ def _metrics(inst, out: dict, target: float | None) -> dict:
     }
 
 
-def append_record(path: str | os.PathLike, record: dict) -> None:
-    """Append one JSON line and make it durable (flush + fsync) before returning."""
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, default=_jsonable) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+def _time_use(task: Task, out: dict) -> dict:
+    """The achieved wall time against the time limit.
 
-
-def _jsonable(value):
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def read_records(path: str | os.PathLike) -> list[dict]:
-    """Records of a JSONL file; a torn last line (a crash mid-write) is ignored.
-
-    Raises
-    ------
-    ValueError
-        For a malformed line other than the last one (names file and line).
+    ``on_time_limit`` is ``None`` where the limit does not bind: a run that
+    stopped at its target, and ``exact``.
     """
-    records = []
-    with open(path, encoding="utf-8") as fh:
-        lines = fh.read().split("\n")
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            if number == len(lines) or (number == len(lines) - 1 and not lines[-1]):
-                continue
-            raise ValueError(f"{path}:{number}: not a JSON record") from None
-    return records
+    ratio = out["wall_seconds"] / task.time_limit
+    binding = task.sampler != "exact" and not out.get("stopped_at_target", False)
+    return {"wall_ratio": ratio,
+            "on_time_limit": on_time_limit(out["wall_seconds"], task.time_limit) if binding
+            else None}
 
 
 class Sweep:
@@ -184,11 +171,12 @@ class Sweep:
     samplers : list of str
         From :data:`combopt.bench.runners.SAMPLERS`.
     seeds : list of int
+        In ``[0, 2**53)``.
     out : path
         The JSONL file (appended to).
     time_limit : float, optional
-        Budget in seconds per run; ``None`` means SA's default-run time on
-        each instance (measured once, stored as a calibration record).
+        Wall seconds per run; ``None`` means SA's default-run time on each
+        instance (measured once, stored as a calibration record).
     num_reads : int
         Reads per run.
     target_gap : float
@@ -208,60 +196,81 @@ class Sweep:
 
     def __init__(self, instances, samplers, seeds, out, *, time_limit=None, num_reads=1,
                  target_gap=0.0):
-        unknown = [s for s in samplers if s not in SAMPLERS]
-        if unknown:
-            raise ValueError(f"unknown sampler(s) {', '.join(unknown)}; choose from {', '.join(SAMPLERS)}")
+        reasons = [r for r in map(unavailable, samplers) if r is not None]
+        if reasons:
+            raise ValueError("; ".join(reasons))
         if time_limit is not None and not time_limit > 0:
             raise ValueError(f"time_limit must be positive, got {time_limit}")
         if num_reads < 1:
             raise ValueError(f"num_reads must be >= 1, got {num_reads}")
         if not target_gap >= 0:
             raise ValueError(f"target_gap must be >= 0 (percent), got {target_gap}")
+        bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int)
+               or not 0 <= s < SEED_LIMIT]
+        if bad:
+            raise ValueError(f"seeds must be integers in [0, 2**53), got {bad[0]!r}")
         self.instances = list(instances)
         self.samplers = list(samplers)
         self.seeds = [int(s) for s in seeds]
         self.out = os.fspath(out)
-        self.time_limit = time_limit
+        self.time_limit = None if time_limit is None else float(time_limit)
         self.num_reads = int(num_reads)
         self.target_gap = float(target_gap)
         self.data_dir = os.environ.get("COMBOPT_DATA") or None
 
-    def _calibrations(self, done: list[dict]) -> dict[str, float]:
-        """SA default-run seconds per instance, measured once and recorded."""
+    def _matches(self, record: dict) -> bool:
+        """Whether a calibration record applies to this sweep's reads and time limit."""
+        return (record.get("kind") == "calibration" and record.get("sampler") == "sa"
+                and record.get("num_reads") == self.num_reads
+                and record.get("time_limit") == self.time_limit)
+
+    def _calibrations(self, done: list[dict], notify) -> dict[str, dict]:
+        """SA's calibration per instance, measured once and recorded."""
         from combopt.instances import load
 
-        known = {r["instance"]: r["sa_seconds"] for r in done
-                 if r.get("kind") == "calibration" and r.get("num_reads") == self.num_reads}
+        known = {r["instance"]: r for r in done if self._matches(r)}
         needed = self.time_limit is None or "sa" in self.samplers
         for name in self.instances if needed else ():
-            if name not in known:
-                seconds = calibrate_sa(load(name).bqm, self.num_reads, seed=0)
-                known[name] = seconds
-                append_record(self.out, {"kind": "calibration", "instance": name,
-                                         "num_reads": self.num_reads, "sa_seconds": seconds,
-                                         "versions": versions(), "machine": machine()})
+            if name in known:
+                continue
+            calib = calibrate_sa(load(name).bqm, self.num_reads, time_limit=self.time_limit)
+            record = {"kind": "calibration", "instance": name, **calib,
+                      "versions": versions(), "machine": machine()}
+            append_record(self.out, record)
+            known[name] = record
+            if calib["within_tolerance"] is False:
+                sweeps, seconds = calib["checks"][-1]
+                notify(f"{name}: SA took {seconds:.3g} s at {sweeps} sweeps, not within "
+                       f"{TOLERANCE:.0%} of the {self.time_limit:g} s time limit after "
+                       f"{len(calib['checks'])} checks; its runs record their wall time")
         return known
 
-    def tasks(self, done: Iterable[dict] = ()) -> list[Task]:
+    def tasks(self, done: Iterable[dict] = (), notify: Callable[[str], None] | None = None
+              ) -> list[Task]:
         """Tasks not yet in ``done``; calibrates SA where needed (appending to the file)."""
         done = list(done)
-        calib = self._calibrations(done)
+        calib = self._calibrations(done, _notifier(notify))
         finished = {r["key"] for r in done if r.get("kind") == "run"}
         out = []
         for name in self.instances:
-            budget = self.time_limit if self.time_limit is not None else calib[name]
-            source = f"{self.time_limit}s" if self.time_limit is not None else "sa-default"
+            if self.time_limit is None:
+                limit, source = calib[name]["default_seconds"], "sa-default"
+            else:
+                limit, source = self.time_limit, f"{self.time_limit}s"
+            sweeps = calib[name].get("num_sweeps", 1000) if name in calib else None
             for sampler in self.samplers:
                 for seed in self.seeds:
-                    task = Task(name, sampler, seed, self.num_reads, budget, source,
-                                calib.get(name), self.data_dir, self.target_gap)
+                    task = Task(name, sampler, seed, self.num_reads, limit, source,
+                                sweeps if sampler == "sa" else None, self.data_dir,
+                                self.target_gap)
                     if task.key not in finished:
                         out.append(task)
         return out
 
     def run(self, *, workers: int | None = None, executor: str = "local", scheduler=None,
             resume: bool = False, progress: bool = False,
-            on_record: Callable[[dict], None] | None = None) -> list[dict]:
+            on_record: Callable[[dict], None] | None = None,
+            notify: Callable[[str], None] | None = None) -> list[dict]:
         """Run the sweep; return the records written by this call.
 
         Runs that raised are written as ``"kind": "error"`` records (and
@@ -276,23 +285,34 @@ class Sweep:
         scheduler : str or distributed.Client, optional
             Dask scheduler address or client (``executor="dask"``).
         resume : bool
-            Skip runs already in the output file. Without it, an existing
-            output file is refused rather than mixed into.
+            Repair a torn last line, then skip runs already in the output
+            file. Without it, an existing output file is refused rather than
+            mixed into.
         progress : bool
             Show a tqdm progress bar on stderr.
         on_record : callable, optional
             Called with each record after it is written.
+        notify : callable, optional
+            Called with one-line messages for the user: a repaired file, a
+            calibration or runs off their time limit. Default: warnings.
+
+        Raises
+        ------
+        combopt.bench._pool.Terminated
+            On ``SIGTERM`` (after stopping the workers).
         """
+        notify = _notifier(notify)
+        if executor not in ("local", "dask"):
+            raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
         exists = os.path.exists(self.out) and os.path.getsize(self.out) > 0
         if exists and not resume:
             raise OSError(f"{self.out} exists: pass resume to continue it or choose another file")
+        if exists:
+            repaired = repair_tail(self.out)
+            if repaired:
+                notify(repaired)
         done = read_records(self.out) if exists else []
-        tasks = self.tasks(done)
         bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(tasks), unit="run", desc="bench", dynamic_ncols=True)
         written = []
 
         def finish(record):
@@ -304,26 +324,38 @@ class Sweep:
             if on_record is not None:
                 on_record(record)
 
-        try:
-            if executor == "dask":
-                _run_dask(tasks, scheduler, finish)
-            elif executor != "local":
-                raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
-            elif workers == 0 or len(tasks) <= 1:
-                for task in tasks:
-                    finish(run_task(task))
-            else:
-                # spawn, not fork: forking a process whose Numba already started
-                # OpenMP threads aborts the child.
-                ctx = multiprocessing.get_context("spawn")
-                with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                    futures = [pool.submit(run_task, t) for t in tasks]
-                    for fut in as_completed(futures):
-                        finish(fut.result())
-        finally:
-            if bar is not None:
-                bar.close()
+        with terminate_raises():
+            tasks = self.tasks(done, notify)
+            if progress:
+                from tqdm import tqdm
+
+                bar = tqdm(total=len(tasks), unit="run", desc="bench", dynamic_ncols=True)
+            try:
+                if executor == "dask":
+                    _run_dask(tasks, scheduler, finish)
+                elif workers == 0 or len(tasks) <= 1:
+                    for task in tasks:
+                        finish(run_task(task))
+                else:
+                    with process_pool(workers) as pool:
+                        futures = [pool.submit(run_task, t) for t in tasks]
+                        for fut in as_completed(futures):
+                            finish(fut.result())
+            finally:
+                if bar is not None:
+                    bar.close()
+        off = Counter(r["sampler"] for r in written if r.get("on_time_limit") is False)
+        if off:
+            notify(f"{sum(off.values())} of {len(written)} runs not within {TOLERANCE:.0%} of "
+                   "their time limit (on_time_limit: false): "
+                   + ", ".join(f"{s} {k}" for s, k in sorted(off.items())))
         return written
+
+
+def _notifier(notify):
+    if notify is not None:
+        return notify
+    return lambda message: warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def _run_dask(tasks, scheduler, finish) -> None:
