@@ -14,8 +14,8 @@ part to every sweep and leaves SA with a third to a half of its budget unused.
    and fits ``wall = fixed + sweeps * per_sweep`` through the two;
 3. with a time limit ``T``, runs SA at ``(T - fixed) / per_sweep`` sweeps and
    checks that its wall time lands within :data:`TOLERANCE` of ``T``; when it
-   does not, re-fits through the two runs nearest to ``T`` and checks again
-   (at most ``max_checks`` runs of about ``T`` each).
+   does not, takes a secant step through the two runs nearest to ``T`` and
+   checks again (at most ``max_checks`` runs of about ``T`` each).
 
 SA's wall time is that of its ``sample`` call, preprocessing included, as
 combopt's runs are timed from the BQM on (wall against wall).
@@ -146,13 +146,14 @@ def calibrate_sa(bqm: dimod.BinaryQuadraticModel, num_reads: int, *,
         checks.append([sweeps, wall(sweeps)])
         if on_time_limit(checks[-1][1], time_limit):
             break
-        # Re-fit through the two measured runs nearest to the time limit.
-        nearest = sorted(points + checks, key=lambda p: abs(p[1] - time_limit))[:2]
-        if nearest[0][0] == nearest[1][0]:
-            break  # no slope to fit (e.g. a budget below the fixed cost: 1 sweep)
-        fixed, rate = fit_fixed_and_rate(nearest)
-        sweeps = _sweeps_for(time_limit, fixed, rate)
-    out.update(num_sweeps=checks[-1][0] if on_time_limit(checks[-1][1], time_limit) else sweeps,
-               checks=checks, within_tolerance=on_time_limit(checks[-1][1], time_limit),
-               fixed_seconds=fixed, sweep_seconds=rate)
+        # A secant step through the two measured runs nearest to the time limit
+        # (a local line, so its intercept may be negative).
+        (s_a, t_a), (s_b, t_b) = sorted(points + checks,
+                                        key=lambda p: abs(p[1] - time_limit))[:2]
+        if s_a == s_b or t_a == t_b:
+            break  # no slope to follow (e.g. a time limit below the fixed cost: 1 sweep)
+        sweeps = max(1, round(s_a + (time_limit - t_a) * (s_b - s_a) / (t_b - t_a)))
+    hit = on_time_limit(checks[-1][1], time_limit)
+    out.update(num_sweeps=checks[-1][0] if hit else sweeps, checks=checks,
+               within_tolerance=hit)
     return out
