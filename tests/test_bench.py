@@ -210,16 +210,29 @@ def test_report_announces_a_torn_tail_and_refuses_a_corrupt_middle(tmp_path, cap
 def test_local_pool_and_dask_give_the_same_runs(tmp_path):
     from distributed import Client, LocalCluster
 
-    args = (["gka1a"], ["sd", "random"], [1, 2])
-    local = Sweep(*args, tmp_path / "l.jsonl", time_limit=0.01).run(workers=2)
+    # SA's calibrations are jobs too: each instance's sa runs follow its calibration.
+    args = (["gka1a", "gka1b"], ["sd", "random", "sa"], [1, 2])
+    quiet = {"notify": lambda message: None}
+    local = Sweep(*args, tmp_path / "l.jsonl", time_limit=0.02).run(workers=2, **quiet)
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        dask = Sweep(*args, tmp_path / "d.jsonl", time_limit=0.01).run(executor="dask",
-                                                                        scheduler=client)
+        dask = Sweep(*args, tmp_path / "d.jsonl", time_limit=0.02).run(
+            executor="dask", scheduler=client, **quiet)
     assert sorted(r["key"] for r in local) == sorted(r["key"] for r in dask)
-    # Batches until the budget is spent depend on timing, so compare completeness only.
+    assert len(local) == 12
+    # Batches until the time limit is spent depend on timing, so compare completeness only.
     assert all(r["gap_percent"] >= 0 and r["versions"] for r in dask)
-    assert len(read_records(tmp_path / "d.jsonl")) == 4
+    for path in (tmp_path / "l.jsonl", tmp_path / "d.jsonl"):
+        records = read_records(path)
+        kinds = [r["kind"] for r in records]
+        assert kinds.count("calibration") == 2 and kinds.count("run") == 12
+        calibrated = {r["instance"]: r["num_sweeps"] for r in records
+                      if r["kind"] == "calibration"}
+        for i, r in enumerate(records):
+            if r["kind"] == "run" and r["sampler"] == "sa":
+                assert r["sa_sweeps"] == calibrated[r["instance"]]
+                assert any(c["kind"] == "calibration" and c["instance"] == r["instance"]
+                           for c in records[:i])
 
 
 def test_time_to_solution_formula():
@@ -405,7 +418,7 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="ne
 def test_killing_a_sweep_leaves_no_process_behind(tmp_path, signum):
     out = tmp_path / "k.jsonl"
     code = "import sys; from combopt.cli import main; sys.exit(main(sys.argv[1:]))"
-    argv = [sys.executable, "-c", code, "bench", "run", "--instances", "gka1a,gka2a",
+    argv = [sys.executable, "-c", code, "bench", "run", "--instances", "gka1a,gka1b",
             "--samplers", "combopt-tabu,random", "--seeds", "1-50", "--time-limit", "0.5",
             "--workers", "2", "--out", str(out), "--no-progress"]
     proc = subprocess.Popen(argv, env=_python_env(), stdout=subprocess.DEVNULL,

@@ -24,10 +24,12 @@ import os
 import time
 import traceback
 import warnings
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import asdict, dataclass
+
+import dimod
 
 from combopt.bench._pool import process_pool, terminate_raises
 from combopt.bench.calibrate import TOLERANCE, calibrate_sa, on_time_limit
@@ -35,7 +37,7 @@ from combopt.bench.records import append_record, read_records, repair_tail
 from combopt.bench.runners import SEED_LIMIT, run_one, unavailable
 from combopt.provenance import machine, versions
 
-__all__ = ["Sweep", "Task", "run_task"]
+__all__ = ["Calibration", "Sweep", "Task", "run_calibration", "run_task"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,41 @@ class Task:
         key = (f"{self.instance}|{self.sampler}|{self.seed}|{self.num_reads}"
                f"|{self.time_limit_source}")
         return key if not self.target_gap else f"{key}|gap{self.target_gap:g}"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """SA's calibration on one instance (a job like a run, shipped to workers)."""
+
+    instance: str
+    num_reads: int
+    time_limit: float | None
+    data_dir: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.instance}|sa-calibration|{self.num_reads}|{self.time_limit}"
+
+
+def run_calibration(job: Calibration) -> dict:
+    """:func:`~combopt.bench.calibrate.calibrate_sa` on one instance, as a JSONL record.
+
+    A failure gives a ``"kind": "error"`` record; that instance's runs then
+    wait for a ``resume``.
+    """
+    try:
+        if job.data_dir is not None:
+            os.environ["COMBOPT_DATA"] = job.data_dir
+        from combopt.instances import load
+
+        calib = calibrate_sa(load(job.instance).bqm, job.num_reads, time_limit=job.time_limit)
+        return {"kind": "calibration", "instance": job.instance, **calib,
+                "versions": versions(), "machine": machine()}
+    except Exception as exc:  # noqa: BLE001 - recorded, counted and reported by the caller
+        return {"kind": "error", "key": job.key, **asdict(job), "sampler": "sa-calibration",
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=6), "versions": versions(),
+                "machine": machine()}
 
 
 def run_task(task: Task) -> dict:
@@ -89,6 +126,8 @@ def _run_task(task: Task) -> dict:
     target = inst.target_at_gap(task.target_gap)
     if task.sampler.startswith("combopt"):
         _warm()
+    elif task.sampler in _PEERS:
+        _warm_peer(task.sampler)
     started = time.time()
     out = run_one(task.sampler, inst.bqm, seed=task.seed, num_reads=task.num_reads,
                   time_limit=task.time_limit, target_energy=target, sa_sweeps=task.sa_sweeps)
@@ -114,6 +153,27 @@ def _warm() -> None:
         from combopt.solver import warmup
 
         _WARMED.append(warmup())
+
+
+_PEERS = {"sa": "SimulatedAnnealingSampler", "tabu": "TabuSampler", "sd": "SteepestDescentSolver"}
+
+
+def _warm_peer(sampler: str) -> None:
+    """One tiny call of a dwave sampler per worker, as combopt's kernels are warmed.
+
+    The first call in a fresh process pays one-off costs (loading the
+    extension, first allocations) that are no part of a run.
+    """
+    if sampler not in _WARMED_PEERS:
+        import dwave.samplers
+
+        bqm = dimod.BQM({0: -1.0, 1: 1.0}, {(0, 1): 0.5}, 0.0, "BINARY")
+        kwargs = {"timeout": 1} if sampler == "tabu" else {}
+        getattr(dwave.samplers, _PEERS[sampler])().sample(bqm, num_reads=1, seed=0, **kwargs)
+        _WARMED_PEERS.add(sampler)
+
+
+_WARMED_PEERS: set[str] = set()
 
 
 def _metrics(inst, out: dict, target: float | None) -> dict:
@@ -224,48 +284,42 @@ class Sweep:
                 and record.get("num_reads") == self.num_reads
                 and record.get("time_limit") == self.time_limit)
 
-    def _calibrations(self, done: list[dict], notify) -> dict[str, dict]:
-        """SA's calibration per instance, measured once and recorded."""
-        from combopt.instances import load
-
-        known = {r["instance"]: r for r in done if self._matches(r)}
+    def calibrations_needed(self, done: Iterable[dict] = ()) -> list[Calibration]:
+        """SA calibrations this sweep needs and ``done`` does not hold."""
+        known = {r["instance"] for r in done if self._matches(r)}
         needed = self.time_limit is None or "sa" in self.samplers
-        for name in self.instances if needed else ():
-            if name in known:
-                continue
-            calib = calibrate_sa(load(name).bqm, self.num_reads, time_limit=self.time_limit)
-            record = {"kind": "calibration", "instance": name, **calib,
-                      "versions": versions(), "machine": machine()}
-            append_record(self.out, record)
-            known[name] = record
-            if calib["within_tolerance"] is False:
-                sweeps, seconds = calib["checks"][-1]
-                notify(f"{name}: SA took {seconds:.3g} s at {sweeps} sweeps, not within "
-                       f"{TOLERANCE:.0%} of the {self.time_limit:g} s time limit after "
-                       f"{len(calib['checks'])} checks; its runs record their wall time")
-        return known
+        return [Calibration(name, self.num_reads, self.time_limit, self.data_dir)
+                for name in self.instances if needed and name not in known]
 
-    def tasks(self, done: Iterable[dict] = (), notify: Callable[[str], None] | None = None
+    def tasks(self, done: Iterable[dict] = (), instances: Iterable[str] | None = None
               ) -> list[Task]:
-        """Tasks not yet in ``done``; calibrates SA where needed (appending to the file)."""
+        """Runs not yet in ``done`` whose calibration (when they need one) is in ``done``.
+
+        ``instances`` restricts them to those instances.
+        """
         done = list(done)
-        calib = self._calibrations(done, _notifier(notify))
+        calib = {r["instance"]: r for r in done if self._matches(r)}
         finished = {r["key"] for r in done if r.get("kind") == "run"}
-        out = []
-        for name in self.instances:
-            if self.time_limit is None:
-                limit, source = calib[name]["default_seconds"], "sa-default"
-            else:
-                limit, source = self.time_limit, f"{self.time_limit}s"
-            sweeps = calib[name].get("num_sweeps", 1000) if name in calib else None
-            for sampler in self.samplers:
-                for seed in self.seeds:
-                    task = Task(name, sampler, seed, self.num_reads, limit, source,
-                                sweeps if sampler == "sa" else None, self.data_dir,
-                                self.target_gap)
-                    if task.key not in finished:
-                        out.append(task)
-        return out
+        needed = self.time_limit is None or "sa" in self.samplers
+        return [task for name in (self.instances if instances is None else instances)
+                if name in calib or not needed
+                for task in self._instance_tasks(name, calib.get(name), finished)]
+
+    def _instance_tasks(self, name: str, calib: dict | None, finished: set) -> list[Task]:
+        """The runs of one instance whose keys are not in ``finished``.
+
+        Without its calibration, the tasks have the right keys but no time
+        limit or sweeps (enough to count them).
+        """
+        if self.time_limit is None:
+            limit, source = (calib or {}).get("default_seconds"), "sa-default"
+        else:
+            limit, source = self.time_limit, f"{self.time_limit}s"
+        sweeps = calib.get("num_sweeps", 1000) if calib else None
+        tasks = (Task(name, sampler, seed, self.num_reads, limit, source,
+                      sweeps if sampler == "sa" else None, self.data_dir, self.target_gap)
+                 for sampler in self.samplers for seed in self.seeds)
+        return [task for task in tasks if task.key not in finished]
 
     def run(self, *, workers: int | None = None, executor: str = "local", scheduler=None,
             resume: bool = False, progress: bool = False,
@@ -273,8 +327,11 @@ class Sweep:
             notify: Callable[[str], None] | None = None) -> list[dict]:
         """Run the sweep; return the records written by this call.
 
-        Runs that raised are written as ``"kind": "error"`` records (and
-        returned); ``resume`` runs them again.
+        SA's calibrations run as jobs of the same executor as the runs, first,
+        so that they are timed under the load the runs will see; an
+        instance's runs start when its calibration is written. Runs that
+        raised are written as ``"kind": "error"`` records (and returned);
+        ``resume`` runs them again.
 
         Parameters
         ----------
@@ -312,38 +369,49 @@ class Sweep:
             if repaired:
                 notify(repaired)
         done = read_records(self.out) if exists else []
+        calibrations = self.calibrations_needed(done)
+        jobs = [(run_calibration, c) for c in calibrations]
+        jobs += [(run_task, t) for t in self.tasks(done)]
         bar = None
+        if progress:
+            from tqdm import tqdm
+
+            finished = {r["key"] for r in done if r.get("kind") == "run"}
+            runs = sum(len(self._instance_tasks(name, None, finished)) for name in self.instances)
+            bar = tqdm(total=runs, unit="run", desc="bench", dynamic_ncols=True)
         written = []
 
-        def finish(record):
+        def finish(record) -> list:
+            """Write a finished job's record; return the jobs it makes ready."""
             append_record(self.out, record)
+            if record["kind"] == "calibration":
+                done.append(record)
+                if record["within_tolerance"] is False:
+                    sweeps, seconds = record["checks"][-1]
+                    notify(f"{record['instance']}: SA took {seconds:.3g} s at {sweeps} sweeps, "
+                           f"not within {TOLERANCE:.0%} of the {self.time_limit:g} s time limit "
+                           f"after {len(record['checks'])} checks; its runs record their wall "
+                           "time")
+                return [(run_task, t) for t in self.tasks(done, [record["instance"]])]
             written.append(record)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(f"{record['instance']} {record['sampler']}")
             if on_record is not None:
                 on_record(record)
+            return []
 
-        with terminate_raises():
-            tasks = self.tasks(done, notify)
-            if progress:
-                from tqdm import tqdm
-
-                bar = tqdm(total=len(tasks), unit="run", desc="bench", dynamic_ncols=True)
-            try:
+        try:
+            with terminate_raises():
                 if executor == "dask":
-                    _run_dask(tasks, scheduler, finish)
-                elif workers == 0 or len(tasks) <= 1:
-                    for task in tasks:
-                        finish(run_task(task))
+                    _run_dask(jobs, scheduler, finish)
+                elif workers == 0 or (len(jobs) <= 1 and not calibrations):
+                    _run_here(jobs, finish)
                 else:
-                    with process_pool(workers) as pool:
-                        futures = [pool.submit(run_task, t) for t in tasks]
-                        for fut in as_completed(futures):
-                            finish(fut.result())
-            finally:
-                if bar is not None:
-                    bar.close()
+                    _run_pool(jobs, workers, finish)
+        finally:
+            if bar is not None:
+                bar.close()
         off = Counter(r["sampler"] for r in written if r.get("on_time_limit") is False)
         if off:
             notify(f"{sum(off.values())} of {len(written)} runs not within {TOLERANCE:.0%} of "
@@ -352,13 +420,29 @@ class Sweep:
         return written
 
 
+def _run_here(jobs, finish) -> None:
+    queue = deque(jobs)
+    while queue:
+        fn, arg = queue.popleft()
+        queue.extend(finish(fn(arg)))
+
+
+def _run_pool(jobs, workers, finish) -> None:
+    with process_pool(workers) as pool:
+        pending = {pool.submit(fn, arg) for fn, arg in jobs}
+        while pending:
+            ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in ready:
+                pending |= {pool.submit(fn, arg) for fn, arg in finish(fut.result())}
+
+
 def _notifier(notify):
     if notify is not None:
         return notify
     return lambda message: warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
-def _run_dask(tasks, scheduler, finish) -> None:
+def _run_dask(jobs, scheduler, finish) -> None:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
@@ -366,9 +450,10 @@ def _run_dask(tasks, scheduler, finish) -> None:
         raise ValueError("the dask executor needs a scheduler address (--scheduler)")
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
-        futures = client.map(run_task, tasks, pure=False)
-        for fut in dask_completed(futures):
-            finish(fut.result())
+        futures = dask_completed([client.submit(fn, arg, pure=False) for fn, arg in jobs])
+        for fut in futures:
+            for fn, arg in finish(fut.result()):
+                futures.add(client.submit(fn, arg, pure=False))
     finally:
         if client is not scheduler:
             client.close()
