@@ -163,8 +163,8 @@ def main(argv=None) -> int:
     for limit in limits:
         checks = [r["checks"][-1][1] for r in calib if r["time_limit"] == limit]
         if checks:
-            print(f"SA calibration at {limit:g} s: check runs took {statistics.median(checks):.3f} s "
-                  f"(median of {len(checks)} instances)")
+            print(f"SA calibration at {limit:g} s: check runs took "
+                  f"{statistics.median(checks):.3f} s (median of {len(checks)} instances)")
     for limit in limits:
         print("\n".join(tables(records, f"{limit}s")))
     if args.report:

@@ -448,7 +448,8 @@ def test_the_watchdog_alone_ends_a_worker_whose_parent_died(tmp_path):
     worker = ("import os, time; from combopt.bench._pool import die_with_parent; "
               "die_with_parent(os.getppid(), prctl=False, poll=0.05); "
               "print('watching', flush=True); time.sleep(60)")
-    parent = (f"import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', {worker!r}]); "
+    parent = ("import subprocess, sys, time; "
+              f"p = subprocess.Popen([sys.executable, '-c', {worker!r}]); "
               "print(p.pid, flush=True); time.sleep(60)")
     proc = subprocess.Popen([sys.executable, "-c", parent], env=_python_env(),
                             stdout=subprocess.PIPE, text=True)

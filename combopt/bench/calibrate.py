@@ -110,7 +110,7 @@ def calibrate_sa(bqm: dimod.BinaryQuadraticModel, num_reads: int, *,
     Examples
     --------
     >>> import dimod
-    >>> bqm = dimod.generators.ran1(20, seed=1)
+    >>> bqm = dimod.generators.ran_r(1, 20, seed=1)
     >>> cal = calibrate_sa(bqm, 1, time_limit=0.05, repeats=1)
     >>> cal["num_sweeps"] > 0 and len(cal["checks"]) >= 1
     True

@@ -12,7 +12,8 @@ its line number.
 Files written before the time budget was called ``time_limit`` everywhere
 are read through :func:`upgrade` (``budget`` -> ``time_limit``,
 ``budget_source`` -> ``time_limit_source``, the calibration's ``sa_seconds``
--> ``default_seconds``), so published sweeps keep their reports.
+-> ``default_seconds``; ``wall_ratio`` and ``on_time_limit`` derived), so
+published sweeps keep their reports.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import json
 import os
 import warnings
 from collections.abc import Callable
+
+from combopt.bench.calibrate import on_time_limit
 
 __all__ = ["append_record", "read_records", "repair_tail", "upgrade"]
 
@@ -50,6 +53,9 @@ def upgrade(record: dict) -> dict:
     --------
     >>> upgrade({"kind": "run", "budget": 0.5, "budget_source": "0.5s"})
     {'kind': 'run', 'time_limit': 0.5, 'time_limit_source': '0.5s'}
+    >>> old = upgrade({"kind": "run", "sampler": "sa", "budget": 0.5, "wall_seconds": 0.25})
+    >>> old["wall_ratio"], old["on_time_limit"]
+    (0.5, False)
     >>> upgrade({"kind": "calibration", "sa_seconds": 0.01})["default_seconds"]
     0.01
     """
@@ -57,6 +63,12 @@ def upgrade(record: dict) -> dict:
     if out.get("kind") == "calibration" and "sa_seconds" in out:
         out["default_seconds"] = out.pop("sa_seconds")
         out.setdefault("sampler", "sa")
+    if out.get("kind") == "run" and "wall_seconds" in out and "on_time_limit" not in out:
+        # Runs recorded before the achieved wall time was checked: check it now.
+        binding = out.get("sampler") != "exact" and not out.get("stopped_at_target", False)
+        out["wall_ratio"] = out["wall_seconds"] / out["time_limit"]
+        out["on_time_limit"] = (on_time_limit(out["wall_seconds"], out["time_limit"])
+                                if binding else None)
     return out
 
 

@@ -172,7 +172,8 @@ def _figures(records, per_class, out: Path, suffix: str = "") -> list[str]:
     for cls in sorted({instance_class(r["instance"]) for r in runs}):
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for k, sampler in enumerate(_order({r["sampler"] for r in runs})):
-            rs = [r for r in runs if r["sampler"] == sampler and instance_class(r["instance"]) == cls]
+            rs = [r for r in runs
+                  if r["sampler"] == sampler and instance_class(r["instance"]) == cls]
             if not rs:
                 continue
             style = {"color": colours(k % 10), "label": sampler}

@@ -78,12 +78,13 @@ def unavailable(sampler: str) -> str | None:
         try:
             resolve_strategy(sampler.split("-", 1)[1])
         except ValueError:
-            return f"{sampler} needs strategy {sampler.split('-', 1)[1]!r}, which this combopt lacks"
+            strategy = sampler.split("-", 1)[1]
+            return f"{sampler} needs strategy {strategy!r}, which this combopt lacks"
     return None
 
 
 def available_samplers() -> list[str]:
-    """:data:`SAMPLERS` without those this combopt cannot run (``combopt-auto`` before it exists)."""
+    """:data:`SAMPLERS` without those this combopt cannot run (``combopt-auto`` without "auto")."""
     return [s for s in SAMPLERS if unavailable(s) is None]
 
 
@@ -168,7 +169,7 @@ def _tabu(bqm, seed, num_reads, time_limit, target):
 
 
 def _batches(sampler, bqm, seed, num_reads, time_limit, **kwargs):
-    """Call ``sampler`` with ``num_reads`` reads, seeds ``seed+k``, until ``time_limit`` is spent."""
+    """Call ``sampler`` (``num_reads`` reads, seeds ``seed+k``) until ``time_limit`` is spent."""
     energies: list[float] = []
     batches = 0
     t0 = time.perf_counter()
