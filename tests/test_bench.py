@@ -29,7 +29,7 @@ def embedded(monkeypatch):
 
 @pytest.fixture(scope="module")
 def small_sweep(tmp_path_factory):
-    """gka1b (n = 20, min) and bqp50.4 (max) x four samplers x two seeds, 50 ms budget."""
+    """gka1b (n = 20, min) and bqp50.4 (max) x four samplers x two seeds, 50 ms time limit."""
     out = tmp_path_factory.mktemp("sweep") / "runs.jsonl"
     sweep = Sweep(["gka1b", "bqp50.4"], ["combopt-tabu", "tabu", "sa", "exact"], [1, 2], out,
                   time_limit=0.05)
@@ -118,7 +118,7 @@ def test_resume_after_interruption_loses_and_repeats_nothing(tmp_path):
     assert sweep.run(workers=0, resume=True) == []
 
 
-def test_budget_defaults_to_sa_default_run_time(tmp_path):
+def test_time_limit_defaults_to_sa_default_run_time(tmp_path):
     out = tmp_path / "d.jsonl"
     [rec] = Sweep(["gka1a"], ["sa"], [4], out).run(workers=0)
     [calib] = [r for r in read_records(out) if r["kind"] == "calibration"]

@@ -1,15 +1,15 @@
-"""Matching dwave's ``SimulatedAnnealingSampler`` to a wall-time budget.
+"""Matching dwave's ``SimulatedAnnealingSampler`` to a wall-time limit.
 
 SA has no time parameter: its work is set by ``num_sweeps``. One call costs a
 fixed part (converting the BQM, setting up the reads; tens of milliseconds on
 an 800-variable G-set graph) plus a part proportional to the sweeps. Scaling
 the sweeps from one short run, as this harness once did, charges the fixed
-part to every sweep and leaves SA with a third to a half of its budget unused.
+part to every sweep and leaves SA a third to a half of its time limit unused.
 
 :func:`calibrate_sa` therefore
 
 1. times SA's default run (1000 sweeps; median of ``repeats`` calls), which is
-   also the budget of a sweep without ``--time-limit``;
+   also the time limit of a sweep without ``--time-limit``;
 2. times a longer run (at least 4x the sweeps and about 0.25 s of sweeping)
    and fits ``wall = fixed + sweeps * per_sweep`` through the two;
 3. with a time limit ``T``, runs SA at ``(T - fixed) / per_sweep`` sweeps and

@@ -20,6 +20,7 @@ like ``Ctrl-C``: the workers are stopped, what was written stays, and
 
 from __future__ import annotations
 
+import numbers
 import os
 import time
 import traceback
@@ -91,10 +92,14 @@ def run_calibration(job: Calibration) -> dict:
         return {"kind": "calibration", "instance": job.instance, **calib,
                 "versions": versions(), "machine": machine()}
     except Exception as exc:  # noqa: BLE001 - recorded, counted and reported by the caller
-        return {"kind": "error", "key": job.key, **asdict(job), "sampler": "sa-calibration",
-                "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(limit=6), "versions": versions(),
-                "machine": machine()}
+        return _error_record(job, exc, sampler="sa-calibration")
+
+
+def _error_record(job, exc: Exception, **extra) -> dict:
+    return {"kind": "error", "key": job.key, **asdict(job), **extra,
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=6), "versions": versions(),
+            "machine": machine()}
 
 
 def run_task(task: Task) -> dict:
@@ -111,10 +116,7 @@ def run_task(task: Task) -> dict:
     try:
         return _run_task(task)
     except Exception as exc:  # noqa: BLE001 - recorded, counted and reported by the caller
-        return {"kind": "error", "key": task.key, **asdict(task),
-                "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(limit=6), "versions": versions(),
-                "machine": machine()}
+        return _error_record(task, exc)
 
 
 def _run_task(task: Task) -> dict:
@@ -265,7 +267,7 @@ class Sweep:
             raise ValueError(f"num_reads must be >= 1, got {num_reads}")
         if not target_gap >= 0:
             raise ValueError(f"target_gap must be >= 0 (percent), got {target_gap}")
-        bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int)
+        bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, numbers.Integral)
                or not 0 <= s < SEED_LIMIT]
         if bad:
             raise ValueError(f"seeds must be integers in [0, 2**53), got {bad[0]!r}")
@@ -293,17 +295,21 @@ class Sweep:
 
     def tasks(self, done: Iterable[dict] = (), instances: Iterable[str] | None = None
               ) -> list[Task]:
-        """Runs not yet in ``done`` whose calibration (when they need one) is in ``done``.
+        """Runs not yet in ``done`` that can start with the calibrations in ``done``.
 
-        ``instances`` restricts them to those instances.
+        With a time limit only SA's runs need their instance's calibration
+        (for their sweeps); without one, every run does (for the time limit).
+        ``instances`` restricts the runs to those instances.
         """
         done = list(done)
         calib = {r["instance"]: r for r in done if self._matches(r)}
         finished = {r["key"] for r in done if r.get("kind") == "run"}
-        needed = self.time_limit is None or "sa" in self.samplers
-        return [task for name in (self.instances if instances is None else instances)
-                if name in calib or not needed
-                for task in self._instance_tasks(name, calib.get(name), finished)]
+        out = []
+        for name in self.instances if instances is None else instances:
+            if name in calib or self.time_limit is not None:
+                out += [task for task in self._instance_tasks(name, calib.get(name), finished)
+                        if name in calib or task.sampler != "sa"]
+        return out
 
     def _instance_tasks(self, name: str, calib: dict | None, finished: set) -> list[Task]:
         """The runs of one instance whose keys are not in ``finished``.
@@ -329,7 +335,8 @@ class Sweep:
 
         SA's calibrations run as jobs of the same executor as the runs, first,
         so that they are timed under the load the runs will see; an
-        instance's runs start when its calibration is written. Runs that
+        instance's SA runs (all its runs, without a time limit) start when
+        its calibration is written. Runs that
         raised are written as ``"kind": "error"`` records (and returned);
         ``resume`` runs them again.
 
@@ -392,7 +399,9 @@ class Sweep:
                            f"not within {TOLERANCE:.0%} of the {self.time_limit:g} s time limit "
                            f"after {len(record['checks'])} checks; its runs record their wall "
                            "time")
-                return [(run_task, t) for t in self.tasks(done, [record["instance"]])]
+                # The runs this calibration was holding back.
+                return [(run_task, t) for t in self.tasks(done, [record["instance"]])
+                        if self.time_limit is None or t.sampler == "sa"]
             written.append(record)
             if bar is not None:
                 bar.update(1)
