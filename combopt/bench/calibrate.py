@@ -10,9 +10,10 @@ part to every sweep and leaves SA a third to a half of its time limit unused.
 
 1. times SA's default run (1000 sweeps; median of ``repeats`` calls), which is
    also the time limit of a sweep without ``--time-limit``;
-2. times a longer run (at least 4x the sweeps and about 0.25 s of sweeping)
-   and fits ``wall = fixed + sweeps * per_sweep`` through the two;
-3. with a time limit ``T``, runs SA at ``(T - fixed) / per_sweep`` sweeps and
+2. with a time limit ``T``, times a longer run (at least 4x the sweeps and
+   about 0.25 s of sweeping) and fits ``wall = fixed + sweeps * per_sweep``
+   through the two;
+3. runs SA at ``(T - fixed) / per_sweep`` sweeps and
    checks that its wall time lands within :data:`TOLERANCE` of ``T``; when it
    does not, takes a secant step through the two runs nearest to ``T`` and
    checks again (at most ``max_checks`` runs of about ``T`` each).
@@ -101,7 +102,8 @@ def calibrate_sa(bqm: dimod.BinaryQuadraticModel, num_reads: int, *,
     -------
     dict
         ``default_seconds`` (the default run), ``points`` (``[sweeps,
-        seconds]`` of the fit), ``fixed_seconds``, ``sweep_seconds``,
+        seconds]`` of the fit), ``fixed_seconds``, ``sweep_seconds`` (both
+        ``None`` without a time limit: nothing is fitted then),
         ``time_limit``, ``num_sweeps`` (for the time limit; 1000 without one),
         ``checks`` (``[sweeps, seconds]`` of the check runs) and
         ``within_tolerance`` (the last check landed within
@@ -129,17 +131,18 @@ def calibrate_sa(bqm: dimod.BinaryQuadraticModel, num_reads: int, *,
         return statistics.median(wall(sweeps) for _ in range(repeats))
 
     default = median_wall(SA_DEFAULT_SWEEPS)
+    out = {"sampler": "sa", "num_reads": num_reads, "default_seconds": default,
+           "points": [[SA_DEFAULT_SWEEPS, default]], "fixed_seconds": None,
+           "sweep_seconds": None, "time_limit": time_limit, "num_sweeps": SA_DEFAULT_SWEEPS,
+           "checks": [], "within_tolerance": None}
+    if time_limit is None:
+        return out  # SA runs its default: nothing to fit
     # default / 1000 over-estimates the per-sweep cost (it includes the fixed
     # part), so this run sweeps for at most about _LONG_RUN seconds.
     longer = max(4 * SA_DEFAULT_SWEEPS, math.ceil(SA_DEFAULT_SWEEPS * _LONG_RUN / default))
     points = [[SA_DEFAULT_SWEEPS, default], [longer, median_wall(longer)]]
     fixed, rate = fit_fixed_and_rate(points)
-    out = {"sampler": "sa", "num_reads": num_reads, "default_seconds": default,
-           "points": points, "fixed_seconds": fixed, "sweep_seconds": rate,
-           "time_limit": time_limit, "num_sweeps": SA_DEFAULT_SWEEPS, "checks": [],
-           "within_tolerance": None}
-    if time_limit is None:
-        return out
+    out.update(points=points, fixed_seconds=fixed, sweep_seconds=rate)
     sweeps = _sweeps_for(time_limit, fixed, rate)
     checks: list[list] = []
     for _ in range(max_checks):
