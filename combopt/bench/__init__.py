@@ -13,10 +13,11 @@ The command line is ``combopt bench run`` / ``combopt bench report``; see
 ``docs/benchmarks.md``.
 """
 
+from combopt.bench._pool import Terminated
 from combopt.bench.calibrate import calibrate_sa
 from combopt.bench.records import read_records, repair_tail
 from combopt.bench.runners import SAMPLERS, available_samplers, run_one, time_to_solution
 from combopt.bench.sweep import Sweep, Task, run_task
 
-__all__ = ["SAMPLERS", "Sweep", "Task", "available_samplers", "calibrate_sa", "read_records",
+__all__ = ["SAMPLERS", "Sweep", "Task", "Terminated", "available_samplers", "calibrate_sa", "read_records",
            "repair_tail", "run_one", "run_task", "time_to_solution"]

@@ -15,7 +15,7 @@ Runs execute in a local process pool (default; its workers die with the
 sweep, :mod:`combopt.bench._pool`) or on a Dask cluster (``executor="dask"``,
 ``scheduler=ADDRESS``, or a ``distributed.Client``). ``SIGTERM`` ends a sweep
 like ``Ctrl-C``: the workers are stopped, what was written stays, and
-:class:`combopt.bench._pool.Terminated` (exit status 143) propagates.
+:class:`combopt.bench.Terminated` (exit status 143) propagates.
 """
 
 from __future__ import annotations
@@ -362,7 +362,7 @@ class Sweep:
 
         Raises
         ------
-        combopt.bench._pool.Terminated
+        combopt.bench.Terminated
             On ``SIGTERM`` (after stopping the workers).
         """
         notify = _notifier(notify)

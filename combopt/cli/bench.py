@@ -108,8 +108,7 @@ def register(subparsers) -> None:
 
 def run_sweep(args) -> int:
     """Handler of ``combopt bench run``."""
-    from combopt.bench._pool import Terminated
-    from combopt.bench.sweep import Sweep
+    from combopt.bench import Sweep, Terminated
     from combopt.instances import expand
 
     if args.executor == "dask" and not args.scheduler:
