@@ -553,3 +553,34 @@ def test_combopt_auto_is_listed_only_where_the_strategy_exists(monkeypatch):
         parse_samplers("combopt-auto,sa")
     monkeypatch.setattr(runners, "resolve_strategy", lambda name: None)
     assert "combopt-auto" in parse_samplers("combopt")
+
+
+def test_equal_time_experiment_tables_put_the_samplers_side_by_side():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "bench_performance.py"
+    spec = importlib.util.spec_from_file_location("bench_performance", path)
+    experiment = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(experiment)
+
+    def run(instance, sampler, gap, wall, ttt=None, source="1.0s"):
+        return {"kind": "run", "instance": instance, "sampler": sampler, "gap_percent": gap,
+                "success": ttt is not None, "ttt_seconds": ttt, "wall_seconds": wall,
+                "best_objective": -gap, "sense": "min", "time_limit": 1.0,
+                "time_limit_source": source, "on_time_limit": abs(wall - 1) <= 0.1}
+
+    records = [run("G1", "combopt-metropolis", 0.1, 1.0), run("G1", "sa", 0.4, 1.3),
+               run("G1", "tabu", 0.8, 1.05), run("bqp250.1", "combopt-metropolis", 0.0, 0.2, 0.2),
+               run("bqp250.1", "sa", 0.0, 0.95, 0.9), run("bqp250.1", "tabu", 0.0, 0.4, 0.4),
+               run("G1", "sa", 9.0, 10.0, source="10.0s")]  # another time limit: left out
+    text = "\n".join(experiment.tables(records, "1.0s"))
+    assert "== time limit 1.0s ==" in text
+    gap_row = next(line for line in text.splitlines() if line.startswith("gset"))
+    assert gap_row.split() == ["gset", "0.100", "0.400", "0.800"]
+    assert "1.300 (  1)" in text  # SA's median wall, and its one run off the limit
+    [gset] = [line for line in text.splitlines() if line.startswith("gset     combopt")]
+    assert "0.25" in gset and "gap <= 0.5x SA: met" in gset
+    [bqp] = [line for line in text.splitlines() if line.startswith("bqp250   combopt")]
+    assert "1.00" in bqp and "0.50" in bqp and "TTT <= 0.5x Tabu: met" in bqp
+    with pytest.raises(ValueError, match="positive"):
+        experiment._time_limits("1,-2")
