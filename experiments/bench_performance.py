@@ -117,8 +117,8 @@ def _time_limits(text: str) -> list[float]:
         limits = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise ValueError(f"--time-limits must be a comma list of seconds, got {text!r}") from None
-    if not limits or not all(t > 0 for t in limits):
-        raise ValueError(f"--time-limits must be positive seconds, got {text!r}")
+    if not limits or not all(0 < t < float("inf") for t in limits):
+        raise ValueError(f"--time-limits must be positive, finite seconds, got {text!r}")
     return limits
 
 

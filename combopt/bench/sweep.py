@@ -20,6 +20,7 @@ like ``Ctrl-C``: the workers are stopped, what was written stays, and
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import time
@@ -261,8 +262,8 @@ class Sweep:
         reasons = [r for r in map(unavailable, samplers) if r is not None]
         if reasons:
             raise ValueError("; ".join(reasons))
-        if time_limit is not None and not time_limit > 0:
-            raise ValueError(f"time_limit must be positive, got {time_limit}")
+        if time_limit is not None and not 0 < time_limit < math.inf:
+            raise ValueError(f"time_limit must be positive and finite, got {time_limit}")
         if num_reads < 1:
             raise ValueError(f"num_reads must be >= 1, got {num_reads}")
         if not target_gap >= 0:
