@@ -4,7 +4,8 @@ Per instance and sampler (over seeds): mean gap to best known (of each run's
 best read), success rate, median time to target (failed runs count as
 infinite), time to solution at 99% confidence ``TTS99 = t ln(0.01) / ln(1-p)``
 (``t`` the median wall time of a run, ``p`` the success rate), median wall
-time and evaluations per second. Per instance class (``bqp250``, ``bqp500``,
+time (the achieved one), runs off their time limit and evaluations per
+second. Per instance class (``bqp250``, ``bqp500``,
 ``gka``, ``gset``): the mean of the instance means, the median of the instance
 medians. Figures: best-so-far gap against time (combopt traces as curves,
 trace-less samplers as one point at their wall time) and time-to-target
@@ -17,11 +18,14 @@ import math
 import os
 import re
 import statistics
+import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
+from combopt.bench.calibrate import TOLERANCE
+from combopt.bench.records import read_records
 from combopt.bench.runners import SAMPLERS, time_to_solution
-from combopt.bench.sweep import read_records
 
 __all__ = ["instance_class", "summarise", "write_report"]
 
@@ -80,7 +84,8 @@ def summarise(records: list[dict]) -> tuple[dict, dict]:
             "tts99": time_to_solution(p, wall),
             "median_wall": wall,
             "evals_per_second": _median(r.get("evaluations_per_second") for r in rs),
-            "budget": statistics.median(r["budget"] for r in rs),
+            "time_limit": statistics.median(r["time_limit"] for r in rs),
+            "off_time_limit": sum(r.get("on_time_limit") is False for r in rs),
         }
     grouped = defaultdict(list)
     for (inst, sampler), m in per_instance.items():
@@ -103,7 +108,8 @@ def summarise(records: list[dict]) -> tuple[dict, dict]:
             "tts99": statistics.median(m["tts99"] for m in ms),
             "median_wall": statistics.median(m["median_wall"] for m in ms),
             "evals_per_second": _median(m["evals_per_second"] for m in ms),
-            "budget": statistics.median(m["budget"] for m in ms),
+            "time_limit": statistics.median(m["time_limit"] for m in ms),
+            "off_time_limit": sum(m["off_time_limit"] for m in ms),
         }
     return per_instance, per_class
 
@@ -124,17 +130,17 @@ def _class_table(per_class) -> list[str]:
     lines = []
     for cls in sorted({c for c, _ in per_class}):
         lines += [f"### {cls}", "",
-                  ("| sampler | instances | runs | budget s | mean gap % | success % | median TTT s "
-                   "| TTT / tabu | TTS99 s | median wall s | evals/s |"),
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  ("| sampler | instances | runs | time limit s | mean gap % | success % "
+                   "| median TTT s | TTT / tabu | TTS99 s | median wall s | off limit | evals/s |"),
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for sampler in _order(s for c, s in per_class if c == cls):
             m = per_class[(cls, sampler)]
             lines.append(
-                f"| {sampler} | {m['instances']} | {m['runs']} | {_fmt(m['budget'], '.3g')} "
+                f"| {sampler} | {m['instances']} | {m['runs']} | {_fmt(m['time_limit'], '.3g')} "
                 f"| {_fmt(m['mean_gap'], '.3f')} | {_fmt(100 * m['success'], '.0f')} "
                 f"| {_fmt(m['median_ttt'], '.3g')} | {_fmt(m['ttt_ratio_to_tabu'], '.2f')} "
                 f"| {_fmt(m['tts99'], '.3g')} | {_fmt(m['median_wall'], '.3g')} "
-                f"| {_fmt(m['evals_per_second'], '.3g')} |")
+                f"| {m['off_time_limit']} | {_fmt(m['evals_per_second'], '.3g')} |")
         lines.append("")
     return lines
 
@@ -153,7 +159,7 @@ def _instance_table(per_instance) -> list[str]:
     return lines
 
 
-def _figures(records, per_class, out: Path) -> list[str]:
+def _figures(records, per_class, out: Path, suffix: str = "") -> list[str]:
     import matplotlib  # the optional "plot" extra, slow to import: only figures need it
 
     matplotlib.use("Agg")
@@ -166,7 +172,8 @@ def _figures(records, per_class, out: Path) -> list[str]:
     for cls in sorted({instance_class(r["instance"]) for r in runs}):
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for k, sampler in enumerate(_order({r["sampler"] for r in runs})):
-            rs = [r for r in runs if r["sampler"] == sampler and instance_class(r["instance"]) == cls]
+            rs = [r for r in runs
+                  if r["sampler"] == sampler and instance_class(r["instance"]) == cls]
             if not rs:
                 continue
             style = {"color": colours(k % 10), "label": sampler}
@@ -186,7 +193,7 @@ def _figures(records, per_class, out: Path) -> list[str]:
         ax.set_yscale("symlog", linthresh=0.01)
         ax.set_ylim(bottom=0)
         ax.legend(fontsize="small")
-        name = f"gap_vs_time_{cls}.png"
+        name = f"gap_vs_time_{cls}{suffix}.png"
         fig.tight_layout()
         fig.savefig(out / name, dpi=120)
         plt.close(fig)
@@ -203,9 +210,9 @@ def _figures(records, per_class, out: Path) -> list[str]:
         ax.set_yscale("log")
         ax.set_ylabel("median TTT / TabuSampler TTT")
         fig.tight_layout()
-        fig.savefig(out / "ttt_ratio.png", dpi=120)
+        fig.savefig(out / f"ttt_ratio{suffix}.png", dpi=120)
         plt.close(fig)
-        names.append("ttt_ratio.png")
+        names.append(f"ttt_ratio{suffix}.png")
     return names
 
 
@@ -227,8 +234,14 @@ def _gap_at(record, t):
     return 100.0 * worse / abs(known)
 
 
-def write_report(jsonl: str | os.PathLike, out_dir: str | os.PathLike, *, figures: bool = True) -> Path:
+def write_report(jsonl: str | os.PathLike, out_dir: str | os.PathLike, *, figures: bool = True,
+                 on_torn: Callable[[str], None] | None = None) -> Path:
     """Write ``report.md`` (and PNG figures) for a sweep file; return the markdown path.
+
+    A file holding runs at several time limits gets one set of tables (and
+    figures, named with the time limit) per time limit. A torn last line is
+    left out, announced through ``on_torn`` (default: a warning) and noted in
+    the report.
 
     Examples
     --------
@@ -241,39 +254,57 @@ def write_report(jsonl: str | os.PathLike, out_dir: str | os.PathLike, *, figure
     >>> "| combopt-tabu | 1 | 2 |" in path.read_text()
     True
     """
-    records = read_records(jsonl)
+    torn: list[str] = []
+
+    def note_torn(message: str) -> None:
+        torn.append(message)
+        if on_torn is None:
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+        else:
+            on_torn(message)
+
+    records = read_records(jsonl, on_torn=note_torn)
     runs = [r for r in records if r.get("kind") == "run"]
     if not runs:
         raise ValueError(f"{jsonl}: no run records")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    per_instance, per_class = summarise(records)
     first = runs[0]
     skipped = sorted({(r["sampler"], r["skipped"]) for r in runs if "skipped" in r})
+    sources = sorted({r["time_limit_source"] for r in runs})
     lines = [
         "# Benchmark report", "",
         (f"Source: `{os.path.basename(os.fspath(jsonl))}` ({len(runs)} runs). "
-         f"Budget per run: {sorted({r['budget_source'] for r in runs})}; "
+         f"Time limit per run: {sources}; "
          f"reads per run: {sorted({r['num_reads'] for r in runs})}; "
          f"seeds: {sorted({r['seed'] for r in runs})}; "
          f"target gap %: {sorted({r.get('target_gap', 0.0) for r in runs})} (0 = the best known)."),
         f"Machine: {first['machine']}. Versions: {first['versions']}.", "",
+        *[f"Note: {message}." for message in torn], *([""] if torn else []),
         ("Gap: percent of |best known| by which a run's best read falls short (0 = reached). "
-         "TTT: time to reach the best known (∞ when not reached within the budget). "
+         "TTT: time to reach the best known (∞ when not reached within the time limit). "
          "TTT / tabu: median over instances of the ratio to dwave TabuSampler's median TTT "
-         "(instances where both reached it)."), "",
-        "## By instance class", "", *_class_table(per_class),
-        "## Mean gap (%) per instance", "", *_instance_table(per_instance), "",
+         "(instances where both reached it). Median wall: the achieved wall time; off limit: "
+         f"runs whose wall time missed the time limit by more than {TOLERANCE:.0%} (runs that "
+         "stopped at the target do not count)."), "",
     ]
+    for source in sources:
+        subset = [r for r in records if r.get("time_limit_source", source) == source]
+        per_instance, per_class = summarise(subset)
+        title = "" if len(sources) == 1 else f" (time limit {source})"
+        lines += [f"## By instance class{title}", "", *_class_table(per_class),
+                  f"## Mean gap (%) per instance{title}", "", *_instance_table(per_instance), ""]
+        if figures:
+            suffix = "" if len(sources) == 1 else f"_{source}"
+            lines += [f"## Figures{title}", ""]
+            lines += [f"![{name}]({name})"
+                      for name in _figures(subset, per_class, out, suffix)] + [""]
     if skipped:
         lines += ["Skipped: " + "; ".join(f"{s} ({why})" for s, why in skipped), ""]
     failed = {r["key"] for r in records if r.get("kind") == "error"} - {r["key"] for r in runs}
     if failed:
         lines += [f"Failed and not retried ({len(failed)} runs, not in the tables): "
                   + ", ".join(sorted(failed)), ""]
-    if figures:
-        lines += ["## Figures", ""]
-        lines += [f"![{name}]({name})" for name in _figures(records, per_class, out)]
     path = out / "report.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
     return path

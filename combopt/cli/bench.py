@@ -8,7 +8,9 @@
     combopt bench report runs.jsonl --out report/
 
 Without ``--time-limit`` every sampler gets the wall time SA's default run
-takes on each instance. See ``docs/benchmarks.md``.
+takes on each instance. ``--resume`` repairs a torn last line first (and says
+so); ``SIGTERM`` or ``Ctrl-C`` stops the workers and keeps every finished run.
+See ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 import sys
 
 from combopt._validation import SEED_LIMIT
-from combopt.bench.runners import SAMPLERS
+from combopt.bench.runners import SAMPLERS, available_samplers, unavailable
 from combopt.cli._output import print_record
 
 _SEEDS = re.compile(r"(\d+)(?:-(\d+))?\Z")
@@ -45,16 +47,28 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def parse_samplers(text: str) -> list[str]:
-    """``"all"``, ``"combopt"`` (every combopt sampler) or a comma-separated list."""
+    """``"all"``, ``"combopt"`` (every combopt sampler) or a comma-separated list.
+
+    The groups hold the samplers this combopt can run (``combopt-auto`` only
+    where the strategy exists); naming one it cannot run is an error.
+
+    Examples
+    --------
+    >>> parse_samplers("combopt-tabu,sa")
+    ['combopt-tabu', 'sa']
+    """
+    available = available_samplers()
     if text == "all":
-        return list(SAMPLERS)
+        return available
     out: list[str] = []
     for item in (s.strip() for s in text.split(",")):
-        group = [s for s in SAMPLERS if s.startswith("combopt-")] if item == "combopt" else [item]
+        group = [s for s in available if s.startswith("combopt-")] if item == "combopt" else [item]
         for s in group:
             if s not in SAMPLERS:
                 raise ValueError(f"unknown sampler {s!r}; choose from all, combopt, "
-                                 f"{', '.join(SAMPLERS)}")
+                                 f"{', '.join(available)}")
+            if unavailable(s):
+                raise ValueError(unavailable(s))
             if s not in out:
                 out.append(s)
     return out
@@ -71,14 +85,16 @@ def register(subparsers) -> None:
                      help="comma list of names, sets (bqp250, gka, gset) or ranges (G1-G21)")
     run.add_argument("--samplers", default="all",
                      help=f"all, combopt, or a comma list of: {', '.join(SAMPLERS)}")
-    run.add_argument("--seeds", default="1-5", help="e.g. 1-5 or 1,4,9 (default 1-5)")
+    run.add_argument("--seeds", default="1-5",
+                     help="e.g. 1-5 or 1,4,9, in [0, 2**53) (default 1-5)")
     run.add_argument("--time-limit", type=float, metavar="SEC",
-                     help="budget per run; default: SA's default-run time on each instance")
+                     help="wall seconds per run; default: SA's default-run time on each instance")
     run.add_argument("--num-reads", type=int, default=1, metavar="R")
     run.add_argument("--target-gap", type=float, default=0.0, metavar="PCT",
                      help="success / time to target: within PCT%% of the best known (default 0)")
     run.add_argument("--out", required=True, metavar="FILE.jsonl")
-    run.add_argument("--resume", action="store_true", help="skip runs already in --out")
+    run.add_argument("--resume", action="store_true",
+                     help="repair a torn last line, then skip runs already in --out")
     run.add_argument("--workers", type=int, metavar="K",
                      help="local processes (default: CPU count; 0 = in this process)")
     run.add_argument("--executor", choices=("local", "dask"), default="local")
@@ -98,7 +114,7 @@ def register(subparsers) -> None:
 
 def run_sweep(args) -> int:
     """Handler of ``combopt bench run``."""
-    from combopt.bench.sweep import Sweep
+    from combopt.bench import Sweep, Terminated
     from combopt.instances import expand
 
     if args.executor == "dask" and not args.scheduler:
@@ -108,8 +124,16 @@ def run_sweep(args) -> int:
     sweep = Sweep(expand(args.instances), parse_samplers(args.samplers), parse_seeds(args.seeds),
                   args.out, time_limit=args.time_limit, num_reads=args.num_reads,
                   target_gap=args.target_gap)
-    written = sweep.run(workers=args.workers, executor=args.executor, scheduler=args.scheduler,
-                        resume=args.resume, progress=not args.no_progress and sys.stderr.isatty())
+    count = []
+    try:
+        written = sweep.run(workers=args.workers, executor=args.executor,
+                            scheduler=args.scheduler, resume=args.resume,
+                            progress=not args.no_progress and sys.stderr.isatty(),
+                            on_record=count.append, notify=_warn)
+    except Terminated:
+        print(f"combopt bench: terminated; {len(count)} runs appended to {args.out} "
+              "(--resume continues)", file=sys.stderr)
+        return 128 + 15
     errors = [r for r in written if r["kind"] == "error"]
     if args.json:
         print_record({"out": args.out, "appended": len(written) - len(errors),
@@ -127,9 +151,13 @@ def report(args) -> int:
     """Handler of ``combopt bench report``."""
     from combopt.bench.report import write_report
 
-    path = write_report(args.jsonl, args.out, figures=not args.no_figures)
+    path = write_report(args.jsonl, args.out, figures=not args.no_figures, on_torn=_warn)
     if args.json:
         print_record({"report": str(path)})
     else:
         print(path)
     return 0
+
+
+def _warn(message: str) -> None:
+    print(f"combopt bench: {message}", file=sys.stderr)
