@@ -88,7 +88,7 @@ def _check_memory(n: int, num_reads: int, max_iterations: int | None) -> None:
     columns = _TRACE_LIMIT if max_iterations is None else min(max_iterations, _TRACE_LIMIT)
     state = 8 * n * (_ARRAYS_PER_READ * num_reads + _ARRAYS_SHARED)
     # The trace's two parts and their concatenation stay within a few times its cap.
-    trace = 8 * (4 * min(num_reads * columns, _TRACE_ENTRIES) + _CHUNK_ENTRIES)
+    trace = 8 * (4 * min(num_reads * columns, _TRACE_ENTRIES) + min(num_reads * columns, _CHUNK_ENTRIES))
     limit = _memory_limit()
     if state + trace > limit:
         raise ValueError(

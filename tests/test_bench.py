@@ -287,7 +287,7 @@ def test_cli_run_and_report(tmp_path, capsys):
     (["--executor", "dask"], "needs --scheduler"),
     (["--instances", "nope"], "unknown instance name"),
     (["--time-limit", "inf"], "time_limit must be positive and finite"),
-    (["--seeds", "9007199254740992"], "seeds are in [0, 2**53)"),
+    (["--seeds", "9007199254740992"], "seeds are integers in [0, 2**53)"),
 ])
 def test_cli_bad_input_exits_2(tmp_path, capsys, argv, message):
     base = ["bench", "run", "--instances", "gka1a", "--out", str(tmp_path / "x.jsonl")]

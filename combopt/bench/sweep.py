@@ -37,6 +37,7 @@ from combopt.bench._pool import process_pool, terminate_raises
 from combopt.bench.calibrate import TOLERANCE, calibrate_sa, on_time_limit
 from combopt.bench.records import append_record, read_records, repair_tail
 from combopt.bench.runners import SEED_LIMIT, run_one, unavailable
+from combopt.instances import load
 from combopt.provenance import machine, versions
 from combopt.solver import warmup
 
@@ -88,8 +89,6 @@ def run_calibration(job: Calibration) -> dict:
     try:
         if job.data_dir is not None:
             os.environ["COMBOPT_DATA"] = job.data_dir
-        from combopt.instances import load
-
         calib = calibrate_sa(load(job.instance).bqm, job.num_reads, time_limit=job.time_limit)
         return {"kind": "calibration", "instance": job.instance, **calib,
                 "versions": versions(), "machine": machine()}

@@ -43,7 +43,7 @@ class ConntraClassifier(ClassifierMixin, BaseEstimator):
         a polish to a 1-coordinate local optimum.
     pretrain_max_iter : int
         Iterations of the float pretraining.
-    strategy : {"paper", "anneal", "metropolis", "tabu"}
+    strategy : {"auto", "paper", "anneal", "metropolis", "tabu"}
         :func:`combopt.solve` strategy.
     random_state : int, RandomState or None
         Seeds the pretraining and the search.

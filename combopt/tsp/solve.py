@@ -242,7 +242,7 @@ def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
     source : TSPInstance, str, path, array_like or networkx.Graph
         Anything :func:`~combopt.tsp.sources.load_instance` accepts.
     encoding : {"permutation", "qubo"}
-    strategy : {"paper", "anneal", "metropolis", "tabu"} or strategy instance, optional
+    strategy : {"auto", "paper", "anneal", "metropolis", "tabu"} or strategy instance, optional
         Names go through :func:`default_strategy`. Default: ``"anneal"`` for
         the permutation encoding, ``"tabu"`` for the QUBO (measured best on
         each; the QUBO's one-hot penalties leave annealing at the default
