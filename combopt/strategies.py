@@ -8,10 +8,11 @@ and differ in which coordinate they look at and which value they keep:
 * :class:`Annealing` -- visit the coordinates in turn (or at random), draw each value from the
   Boltzmann distribution over its whole domain (heat bath) at an inverse
   temperature that follows a schedule. At ``beta = inf`` it is the paper's rule.
-* :class:`Tabu` -- scan every coordinate and value, make the best move that is
-  not tabu (or that beats the best energy: aspiration), then forbid changing
-  that variable for ``tenure`` moves; restart from the best state with a random
-  perturbation after a stagnation.
+* :class:`Tabu` -- make the best move that is not tabu (or that beats the best
+  energy: aspiration), then forbid changing that variable for ``tenure``
+  moves; restart from the best state with a random perturbation after a
+  stagnation, or (two-valued quadratic problems) perturb every local optimum
+  adaptively, as breakout local search does.
 
 An *iteration* is ``n`` coordinate steps for every strategy (``n`` variables):
 ``n`` random picks for Paper and Annealing, ``n`` moves for Tabu.
@@ -122,43 +123,125 @@ class Annealing:
 
 @dataclass(frozen=True)
 class Tabu:
-    """Best-admissible-move tabu search with aspiration and restarts.
+    """Best-admissible-move tabu search with aspiration, restarts or breakout perturbations.
 
     Parameters
     ----------
-    tenure : int, optional
+    tenure : int or (int, int), optional
         Moves during which a changed variable may not change again, unless the
-        move beats the best energy. Default ``min(20, n // 4)``, the rule of
-        dwave-samplers' TabuSampler (at least 1, so tiny problems cannot cycle).
+        move beats the best energy; a pair ``(lo, hi)`` draws it uniformly in
+        ``lo..hi`` at every move (tree moves only). Default ``min(20, n // 4)``
+        for restarts, the rule of dwave-samplers' TabuSampler (at least 1, so
+        tiny problems cannot cycle), and ``(3, max(3, n // 10))`` for the
+        adaptive perturbation, as breakout local search has it.
     restart_after : int, optional
         Moves without a new best before the read restarts from its best state.
-        Default ``max(500, 5 * n)``; 0 disables restarts.
-    perturbation : float
-        Fraction of variables set to random values at a restart.
+        Default ``max(500, 5 * n)``; 0 disables restarts. Unused by the
+        adaptive perturbation.
+    perturbation : float or {"auto", "adaptive"}
+        A fraction: restart from the best state with that fraction of the
+        variables set to random values. ``"adaptive"``: breakout local search
+        (Benlic & Hao 2013) -- steepest descent to a local optimum, then a
+        perturbation of ``L`` tabu or random moves, ``L`` from ``n / 100``
+        upwards, growing while the search falls back into the same optimum
+        (two-valued domains on a quadratic objective only). ``"auto"``
+        (default): adaptive when the moves are chosen by the tree, restarts
+        with 10% otherwise.
+    moves : {"auto", "scan", "tree"}
+        How the best move is found over two-valued domains on a quadratic
+        objective: ``"scan"`` reads every variable's delta (O(n) a move, the
+        fastest on dense couplings), ``"tree"`` keeps the deltas in tournament
+        trees (O(degree log n) a move). ``"auto"`` picks the tree when the
+        couplings are sparse enough for it to be cheaper (see
+        :func:`combopt._kernels.tabu_tree.tree_is_cheaper`), and the tree
+        whenever the adaptive perturbation or a tenure range asks for it.
+        Other domains and objectives always scan.
     """
 
-    tenure: int | None = None
+    tenure: int | tuple[int, int] | None = None
     restart_after: int | None = None
-    perturbation: float = 0.1
+    perturbation: float | str = "auto"
+    moves: str = "auto"
     name = "tabu"
 
+    #: Breakout local search's constants (Benlic & Hao 2013, Table 1 for Max-Cut):
+    #: ``L0 = n * JUMP[0]``, ``Lmax = n * JUMP[1]``, ``T`` and ``P0``.
+    JUMP = (0.01, 0.1)
+    OMEGA_LIMIT = 1000
+    P_DIRECTED = 0.8
+
     def __post_init__(self):
-        if self.tenure is not None:
+        if isinstance(self.tenure, tuple):
+            if len(self.tenure) != 2:
+                raise ValueError(f"tenure must be an integer or a pair (lo, hi), got {self.tenure}")
+            lo = _positive_int("tenure", self.tenure[0], allow_zero=True)
+            hi = _positive_int("tenure", self.tenure[1], allow_zero=True)
+            if lo > hi:
+                raise ValueError(f"tenure range must have lo <= hi, got {self.tenure}")
+        elif self.tenure is not None:
             _positive_int("tenure", self.tenure, allow_zero=True)
         if self.restart_after is not None:
             _positive_int("restart_after", self.restart_after, allow_zero=True)
-        if not (0.0 <= self.perturbation <= 1.0):
+        if isinstance(self.perturbation, str):
+            if self.perturbation not in ("auto", "adaptive"):
+                raise ValueError(
+                    f"perturbation must be a fraction, 'auto' or 'adaptive', got {self.perturbation!r}"
+                )
+        elif isinstance(self.perturbation, bool) or not (0.0 <= self.perturbation <= 1.0):
             raise ValueError(f"perturbation must be in [0, 1], got {self.perturbation}")
+        if self.moves not in ("auto", "scan", "tree"):
+            raise ValueError(f"moves must be 'auto', 'scan' or 'tree', got {self.moves!r}")
+        if self.moves == "scan" and self.needs_tree:
+            raise ValueError("perturbation='adaptive' and tenure ranges need moves='tree' or 'auto'")
+
+    @property
+    def needs_tree(self) -> bool:
+        """True when the parameters ask for what only the tree kernel does."""
+        return (
+            self.moves == "tree" or self.perturbation == "adaptive" or isinstance(self.tenure, tuple)
+        )
 
     def default_iterations(self, n: int) -> int:
         """About 10^8 evaluations (each move scans all n), between 1 and 100 iterations."""
         return int(min(100, max(1, 10**8 // (n * n))))
 
-    def parameters(self, n: int) -> tuple[int, int, int]:
-        """``(tenure, restart_after, perturb_count)`` for ``n`` variables."""
-        tenure = min(20, max(1, n // 4)) if self.tenure is None else self.tenure
+    def parameters(self, n: int, tree: bool = False) -> dict:
+        """The search's parameters for ``n`` variables, with the moves chosen by the tree or not.
+
+        Keys: ``tenure`` ``(lo, hi)``, ``restart_after``, ``perturb_count``,
+        ``adaptive`` and, when adaptive, ``jump`` ``(L0, Lmax)``,
+        ``omega_limit`` and ``p_directed``.
+
+        Examples
+        --------
+        >>> Tabu().parameters(1000)["tenure"]
+        (20, 20)
+        >>> p = Tabu().parameters(1000, tree=True)
+        >>> p["adaptive"], p["tenure"], p["jump"]
+        (True, (3, 100), (10, 100))
+        """
+        adaptive = self.perturbation == "adaptive" or (self.perturbation == "auto" and tree)
+        if isinstance(self.tenure, tuple):
+            tenure = (int(self.tenure[0]), int(self.tenure[1]))
+        elif self.tenure is not None:
+            tenure = (int(self.tenure), int(self.tenure))
+        elif adaptive:
+            tenure = (3, max(3, n // 10))
+        else:
+            tenure = (min(20, max(1, n // 4)),) * 2
         restart = max(500, 5 * n) if self.restart_after is None else self.restart_after
-        return tenure, restart, max(1, int(round(self.perturbation * n))) if self.perturbation else 0
+        fraction = 0.1 if isinstance(self.perturbation, str) else self.perturbation
+        params = {
+            "tenure": tenure,
+            "restart_after": 0 if adaptive else restart,
+            "perturb_count": max(1, int(round(fraction * n))) if fraction else 0,
+            "adaptive": adaptive,
+        }
+        if adaptive:
+            params["jump"] = tuple(max(1, int(round(f * n))) for f in self.JUMP)
+            params["omega_limit"] = self.OMEGA_LIMIT
+            params["p_directed"] = self.P_DIRECTED
+        return params
 
 
 #: The strategies by name; ``"metropolis"`` is annealing with the Metropolis rule.
