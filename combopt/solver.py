@@ -218,31 +218,29 @@ class _Runner:
             self._choose_tabu(strategy, problem, flips)
 
     def _choose_tabu(self, strategy: Tabu, problem, flips: bool) -> None:
-        """Tabu's kernel and parameters: tournament trees on sparse couplings, else a scan."""
+        """Tabu's kernel and parameters (two-valued quadratic problems: trees or scans)."""
         reads, n = self.state.x_idx.shape
-        tree = flips and (
-            strategy.needs_tree or (strategy.moves == "auto" and tabu_tree.tree_is_cheaper(problem))
-        )
-        if strategy.needs_tree and not tree:
+        if strategy.needs_flips and not flips:
             raise ValueError(
                 "Tabu with moves='tree', perturbation='adaptive' or a tenure range needs "
                 "two-valued domains and a quadratic objective"
             )
-        params = strategy.parameters(n, tree)
+        sparse = flips and tabu_tree.is_sparse(problem)
+        tree = flips and (strategy.moves == "tree" or (strategy.moves == "auto" and sparse))
+        params = strategy.parameters(n, sparse)
         lo, hi = params["tenure"]
         self.info = {**params, "tenure": lo if lo == hi else (lo, hi), "moves": "tree" if tree else "scan"}
-        if tree:
+        if tree or params["adaptive"] or lo != hi:
             self.args = (tabu_tree.as_sparse(problem),) + self.args[1:]
             self.tabu_kernel = tabu_tree.run_tabu_tree
             self.tabu_memory = np.zeros((reads, tabu_tree.MEMORY_WIDTH), dtype=np.int64)
-            jump = params.get("jump", (1, 1))
             self.tabu = tabu_tree.TreeTabuParams(
-                *params["tenure"], params["restart_after"], params["perturb_count"],
-                int(params["adaptive"]), *jump, params.get("omega_limit", 1),
+                lo, hi, params["restart_after"], params["perturb_count"], int(params["adaptive"]),
+                int(tree), *params.get("jump", (1, 1)), params.get("omega_limit", 1),
                 float(params.get("p_directed", 1.0)),
             )
         else:
-            self.tabu = (params["tenure"][0], params["restart_after"], params["perturb_count"])
+            self.tabu = (lo, params["restart_after"], params["perturb_count"])
 
     def prepare(self) -> None:
         """Strategy set-up that needs the initialised reads (the default annealing range)."""

@@ -147,6 +147,15 @@ class Tabu:
         (two-valued domains on a quadratic objective only). ``"auto"``
         (default): adaptive when the moves are chosen by the tree, restarts
         with 10% otherwise.
+    jump : (float, float)
+        Adaptive perturbation: the shortest and the longest perturbation
+        (``L0`` and ``Lmax``), as fractions of ``n`` (at least one move).
+    stagnation : int
+        Adaptive perturbation: local optima without a new best before a
+        random perturbation of ``Lmax`` moves (``T``).
+    p_directed : float
+        Adaptive perturbation: the least probability that a perturbation is
+        made of tabu moves rather than random flips (``P0``).
     moves : {"auto", "scan", "tree"}
         How the best move is found over two-valued domains on a quadratic
         objective: ``"scan"`` reads every variable's delta (O(n) a move, the
@@ -162,13 +171,10 @@ class Tabu:
     restart_after: int | None = None
     perturbation: float | str = "auto"
     moves: str = "auto"
+    jump: tuple[float, float] = (0.01, 0.1)
+    stagnation: int = 1000
+    p_directed: float = 0.8
     name = "tabu"
-
-    #: Breakout local search's constants (Benlic & Hao 2013, Table 1 for Max-Cut):
-    #: ``L0 = n * JUMP[0]``, ``Lmax = n * JUMP[1]``, ``T`` and ``P0``.
-    JUMP = (0.01, 0.1)
-    OMEGA_LIMIT = 1000
-    P_DIRECTED = 0.8
 
     def __post_init__(self):
         if isinstance(self.tenure, tuple):
@@ -191,12 +197,16 @@ class Tabu:
             raise ValueError(f"perturbation must be in [0, 1], got {self.perturbation}")
         if self.moves not in ("auto", "scan", "tree"):
             raise ValueError(f"moves must be 'auto', 'scan' or 'tree', got {self.moves!r}")
-        if self.moves == "scan" and self.needs_tree:
-            raise ValueError("perturbation='adaptive' and tenure ranges need moves='tree' or 'auto'")
+        lo, hi = (float(f) for f in self.jump)
+        if not (0.0 < lo <= hi <= 1.0):
+            raise ValueError(f"jump must satisfy 0 < L0 <= Lmax <= 1 (fractions of n), got {self.jump}")
+        _positive_int("stagnation", self.stagnation)
+        if not (0.0 <= self.p_directed <= 1.0):
+            raise ValueError(f"p_directed must be in [0, 1], got {self.p_directed}")
 
     @property
-    def needs_tree(self) -> bool:
-        """True when the parameters ask for what only the tree kernel does."""
+    def needs_flips(self) -> bool:
+        """True when the parameters ask for what only two-valued quadratic problems run."""
         return (
             self.moves == "tree" or self.perturbation == "adaptive" or isinstance(self.tenure, tuple)
         )
@@ -205,8 +215,8 @@ class Tabu:
         """About 10^8 evaluations (each move scans all n), between 1 and 100 iterations."""
         return int(min(100, max(1, 10**8 // (n * n))))
 
-    def parameters(self, n: int, tree: bool = False) -> dict:
-        """The search's parameters for ``n`` variables, with the moves chosen by the tree or not.
+    def parameters(self, n: int, sparse: bool = False) -> dict:
+        """The search's parameters for ``n`` variables (``sparse``: two-valued, sparse couplings).
 
         Keys: ``tenure`` ``(lo, hi)``, ``restart_after``, ``perturb_count``,
         ``adaptive`` and, when adaptive, ``jump`` ``(L0, Lmax)``,
@@ -216,11 +226,11 @@ class Tabu:
         --------
         >>> Tabu().parameters(1000)["tenure"]
         (20, 20)
-        >>> p = Tabu().parameters(1000, tree=True)
+        >>> p = Tabu().parameters(1000, sparse=True)
         >>> p["adaptive"], p["tenure"], p["jump"]
         (True, (3, 100), (10, 100))
         """
-        adaptive = self.perturbation == "adaptive" or (self.perturbation == "auto" and tree)
+        adaptive = self.perturbation == "adaptive" or (self.perturbation == "auto" and sparse)
         if isinstance(self.tenure, tuple):
             tenure = (int(self.tenure[0]), int(self.tenure[1]))
         elif self.tenure is not None:
@@ -238,9 +248,9 @@ class Tabu:
             "adaptive": adaptive,
         }
         if adaptive:
-            params["jump"] = tuple(max(1, int(round(f * n))) for f in self.JUMP)
-            params["omega_limit"] = self.OMEGA_LIMIT
-            params["p_directed"] = self.P_DIRECTED
+            params["jump"] = tuple(max(1, int(round(f * n))) for f in self.jump)
+            params["omega_limit"] = self.stagnation
+            params["p_directed"] = float(self.p_directed)
         return params
 
 

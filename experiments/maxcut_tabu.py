@@ -47,7 +47,12 @@ def parse_variants(text: str) -> dict[str, Tabu]:
             if key == "tenure" and "-" in value:
                 lo, hi = value.split("-")
                 kwargs[key] = (int(lo), int(hi))
-            elif key in ("tenure", "restart_after"):
+            elif key == "jump":
+                lo, hi = value.split("-")
+                kwargs[key] = (float(lo), float(hi))
+            elif key == "p_directed":
+                kwargs[key] = float(value)
+            elif key in ("tenure", "restart_after", "stagnation"):
                 kwargs[key] = int(value)
             elif key == "perturbation" and value not in ("auto", "adaptive"):
                 kwargs[key] = float(value)

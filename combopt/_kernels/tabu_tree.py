@@ -64,6 +64,7 @@ TreeTabuParams = namedtuple(
         "restart_after",  # classic mode: moves without a new best before a restart (0: never)
         "perturb_count",  # classic mode: variables randomised at a restart
         "adaptive",  # 1: breakout local search; 0: classic tabu with restarts
+        "tree",  # 1: moves chosen by the trees; 0: by scans of every delta (the same choices)
         "jump_lo",  # BLS: L0, the perturbation length after a new local optimum
         "jump_hi",  # BLS: Lmax, the longest perturbation (and the strong one)
         "omega_limit",  # BLS: T, local optima without improvement before a strong perturbation
@@ -80,8 +81,13 @@ _DIRECTED = 4  # 1: the current perturbation is directed, 0: random
 _IMPROVED = 5  # 1: the best improved since the last local optimum
 MEMORY_WIDTH = 6
 
-#: Cost of one tree level (a leaf update climbs ``log2 n`` of them), in reads of a scan.
-TREE_LEVEL_COST = 1.0
+#: Couplings sparser than this (a fraction of all pairs) get trees and breakout local search.
+SPARSE_DENSITY = 0.05
+
+# Columns of the tree array: (minimum, count) of every delta, then of the free ones.
+# Siblings' rows are adjacent, so a climb reads one cache line per level for both.
+_ALL = 0
+_FREE = 2
 
 _HASH_SALT = np.uint64(0x5DEECE66D2545F49)
 _ONE = np.uint64(1)
@@ -95,54 +101,68 @@ def _zobrist(i):
 
 
 @njit(cache=True, inline="always")
-def _pull(key, count, node):
-    """Recompute ``node`` from its children; True when it changed."""
+def _merge(tree, node, col):
+    """Column pair ``col`` (minimum, count) of ``node`` from its children's."""
     left = 2 * node
-    kl = key[left]
-    kr = key[left + 1]
+    kl = tree[left, col]
+    kr = tree[left + 1, col]
     if kl < kr:
-        k, c = kl, count[left]
-    elif kr < kl:
-        k, c = kr, count[left + 1]
-    else:
-        k, c = kl, count[left] + count[left + 1]
-    changed = k != key[node] or c != count[node]
-    key[node] = k
-    count[node] = c
+        return kl, tree[left, col + 1]
+    if kr < kl:
+        return kr, tree[left + 1, col + 1]
+    return kl, tree[left, col + 1] + tree[left + 1, col + 1]
+
+
+@njit(cache=True, inline="always")
+def _pull(tree, node):
+    """Recompute ``node`` of both trees from its children; True when it changed."""
+    ka, ca = _merge(tree, node, _ALL)
+    kf, cf = _merge(tree, node, _FREE)
+    row = tree[node]
+    changed = ka != row[0] or ca != row[1] or kf != row[2] or cf != row[3]
+    row[0] = ka
+    row[1] = ca
+    row[2] = kf
+    row[3] = cf
     return changed
 
 
 @njit(cache=True, inline="always")
-def _set_leaf(key, count, size, i, value):
-    """Set leaf ``i`` to ``value``; update its ancestors while they change."""
+def _set_leaf(tree, size, i, delta, free_delta):
+    """Set leaf ``i`` of both trees; update the ancestors while they change."""
     node = size + i
-    if key[node] == value:
+    if tree[node, 0] == delta and tree[node, 2] == free_delta:
         return
-    key[node] = value
+    tree[node, 0] = delta
+    tree[node, 2] = free_delta
     node >>= 1
-    while node >= 1 and _pull(key, count, node):
+    while node >= 1 and _pull(tree, node):
         node >>= 1
 
 
 @njit(cache=True)
-def _build(key, count, size):
+def _build(tree, size):
     for node in range(size - 1, 0, -1):
-        _pull(key, count, node)
+        _pull(tree, node)
 
 
 @njit(cache=True, inline="always")
-def _pick(key, count, size, rng):
-    """A leaf attaining the root's minimum, uniformly at random (the k-th in index order)."""
-    rng, k = next_below(rng, count[1])
-    best = key[1]
+def _pick(tree, size, col, rng):
+    """A leaf attaining the root's minimum in column ``col``, uniformly at random.
+
+    One draw ``k`` below the root's count, then a descent by counts to the
+    ``k``-th such leaf in index order.
+    """
+    rng, k = next_below(rng, np.int64(tree[1, col + 1]))
+    best = tree[1, col]
     node = 1
     while node < size:
         left = 2 * node
-        if key[left] == best:
-            if key[left + 1] != best or k < count[left]:
+        if tree[left, col] == best:
+            if tree[left + 1, col] != best or k < tree[left, col + 1]:
                 node = left
                 continue
-            k -= count[left]
+            k -= np.int64(tree[left, col + 1])
         node = left + 1
     return rng, node - size
 
@@ -177,44 +197,44 @@ def _link(head, nxt, prv, bucket, v):
 
 
 @njit(cache=True)
-def _rebuild(problem, values, offsets, st, r, gain, trees, head, nxt, prv):
+def _rebuild(problem, values, offsets, st, r, gain, tree, head, nxt, prv, use_tree):
     """Deltas, trees and tenure buckets from the read state; returns the assignment's hash."""
     x = st.x_idx[r]
     fields = st.cache[r]
     tabu_until = st.tabu_until[r]
     clock = st.clock[r]
-    akey, acount, fkey, fcount = trees
-    size = akey.shape[0] // 2
+    size = tree.shape[0] // 2
     ring = head.shape[0]
     head[:] = -1
-    akey[size:] = np.inf
-    fkey[size:] = np.inf
-    acount[size:] = 1
-    fcount[size:] = 1
+    if use_tree:
+        tree[size:, 0] = np.inf
+        tree[size:, 1] = 1.0
+        tree[size:, 2] = np.inf
+        tree[size:, 3] = 1.0
     h = np.int64(0)
     for i in range(x.shape[0]):
         g = _gain(problem, values, offsets, x, fields, i)
         gain[i] = g
-        akey[size + i] = g
-        if tabu_until[i] > clock:
+        free = tabu_until[i] <= clock
+        if not free:
             _link(head, nxt, prv, tabu_until[i] % ring, i)
-        else:
-            fkey[size + i] = g
+        if use_tree:
+            tree[size + i, 0] = g
+            tree[size + i, 2] = g if free else np.inf
         if x[i] == 1:
             h ^= _zobrist(i)
-    _build(akey, acount, size)
-    _build(fkey, fcount, size)
+    if use_tree:
+        _build(tree, size)
     return h
 
 
 @njit(cache=True, inline="always")
-def _flip(problem, values, offsets, x, fields, gain, trees, tabu_until, clock, i):
+def _flip(problem, values, offsets, x, fields, gain, tree, tabu_until, clock, i, use_tree):
     """Flip ``i``; refresh the fields, deltas and leaves of ``i`` and its neighbours.
 
     Returns the number of deltas recomputed (``1 + degree``).
     """
-    akey, acount, fkey, fcount = trees
-    size = akey.shape[0] // 2
+    size = tree.shape[0] // 2
     start = offsets[i]
     s = values[start + 1 - x[i]] - values[start + x[i]]
     x[i] = 1 - x[i]
@@ -225,25 +245,55 @@ def _flip(problem, values, offsets, x, fields, gain, trees, tabu_until, clock, i
         fields[t] += s * problem.data[p]
         g = _gain(problem, values, offsets, x, fields, t)
         gain[t] = g
-        _set_leaf(akey, acount, size, t, g)
-        if tabu_until[t] <= clock:
-            _set_leaf(fkey, fcount, size, t, g)
+        if use_tree:
+            _set_leaf(tree, size, t, g, g if tabu_until[t] <= clock else np.inf)
     g = _gain(problem, values, offsets, x, fields, i)
     gain[i] = g
-    _set_leaf(akey, acount, size, i, g)
-    if tabu_until[i] <= clock:
-        _set_leaf(fkey, fcount, size, i, g)
+    if use_tree:
+        _set_leaf(tree, size, i, g, g if tabu_until[i] <= clock else np.inf)
     return 1 + hi - lo
 
 
 @njit(cache=True, inline="always")
-def _best_admissible(trees, size, aspiration, rng):
-    """The best move that is not tabu or aspirates (ties uniform); -1 when there is none."""
-    akey, acount, fkey, fcount = trees
-    if akey[1] < aspiration:  # every move attaining the minimum beats the best energy
-        return _pick(akey, acount, size, rng)
-    if fkey[1] < np.inf:
-        return _pick(fkey, fcount, size, rng)
+def _roots(tree, gain, tabu_until, clock, use_tree):
+    """``(min, count)`` over every delta and over the free ones: the trees' roots, or a scan."""
+    if use_tree:
+        return tree[1, 0], tree[1, 1], tree[1, 2], tree[1, 3]
+    amin = np.inf
+    acount = 0.0
+    fmin = np.inf
+    fcount = 0.0
+    for i in range(gain.shape[0]):
+        g = gain[i]
+        if g < amin:
+            amin = g
+            acount = 1.0
+        elif g == amin:
+            acount += 1.0
+        if tabu_until[i] <= clock:
+            if g < fmin:
+                fmin = g
+                fcount = 1.0
+            elif g == fmin:
+                fcount += 1.0
+    return amin, acount, fmin, fcount
+
+
+@njit(cache=True, inline="always")
+def _choose(tree, size, gain, tabu_until, clock, col, low, count, use_tree, rng):
+    """The ``k``-th (``k`` uniform below ``count``) move of delta ``low`` in index order.
+
+    ``col`` is ``_ALL`` (any move) or ``_FREE`` (non-tabu moves only); the tree
+    and the scan make the same choice from the same draw.
+    """
+    if use_tree:
+        return _pick(tree, size, col, rng)
+    rng, k = next_below(rng, np.int64(count))
+    for i in range(gain.shape[0]):
+        if gain[i] == low and (col == _ALL or tabu_until[i] <= clock):
+            if k == 0:
+                return rng, i
+            k -= 1
     return rng, -1
 
 
@@ -275,12 +325,14 @@ def _tree_read(problem, values, offsets, st, r, n_iters, prm, target, max_stall,
     fields = st.cache[r]
     n = x.shape[0]
     tabu_until = st.tabu_until[r]
-    gain, trees, head, nxt, prv = work
-    size = trees[0].shape[0] // 2
+    gain, tree, head, nxt, prv = work
+    size = tree.shape[0] // 2
     ring = head.shape[0]
     energy, best, rng, evaluations, stall = _load_read(st, r)
-    h = _rebuild(problem, values, offsets, st, r, gain, trees, head, nxt, prv)
+    use_tree = prm.tree != 0
+    h = _rebuild(problem, values, offsets, st, r, gain, tree, head, nxt, prv, use_tree)
     restart_after = 0 if prm.adaptive else prm.restart_after
+    amin = acount = fmin = fcount = np.inf
     for it in range(n_iters):
         if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
             break
@@ -293,22 +345,31 @@ def _tree_read(problem, values, offsets, st, r, n_iters, prm, target, max_stall,
             bucket = clock % ring
             v = head[bucket]
             while v >= 0:
-                _set_leaf(trees[2], trees[3], size, v, gain[v])
+                if use_tree:
+                    _set_leaf(tree, size, v, gain[v], gain[v])
                 v = nxt[v]
             head[bucket] = -1
             st.clock[r] = clock + 1
             move = -1
+            random_step = prm.adaptive and mem[_LEFT] > 0 and mem[_DIRECTED] == 0
+            if not random_step:
+                amin, acount, fmin, fcount = _roots(tree, gain, tabu_until, clock, use_tree)
             if prm.adaptive and mem[_LEFT] == 0:
-                if trees[0][1] < -_tolerance(energy):  # descending: the best improving move
-                    rng, move = _pick(trees[0], trees[1], size, rng)
+                if amin < -_tolerance(energy):  # descending: the best improving move
+                    rng, move = _choose(tree, size, gain, tabu_until, clock, _ALL, amin, acount,
+                                        use_tree, rng)
                 else:
                     rng = _local_optimum(mem, h, prm, rng)
             if move < 0 and (prm.adaptive == 0 or mem[_LEFT] > 0):
                 if prm.adaptive and mem[_DIRECTED] == 0:
                     rng, move = next_below(rng, n)
-                else:
-                    aspiration = best - _tolerance(best) - energy
-                    rng, move = _best_admissible(trees, size, aspiration, rng)
+                elif amin < best - _tolerance(best) - energy:
+                    # Every move attaining the least delta beats the best energy: admissible.
+                    rng, move = _choose(tree, size, gain, tabu_until, clock, _ALL, amin, acount,
+                                        use_tree, rng)
+                elif fmin < np.inf:
+                    rng, move = _choose(tree, size, gain, tabu_until, clock, _FREE, fmin, fcount,
+                                        use_tree, rng)
                 if prm.adaptive:
                     mem[_LEFT] -= 1
             if move < 0:
@@ -324,15 +385,16 @@ def _tree_read(problem, values, offsets, st, r, n_iters, prm, target, max_stall,
                 _unlink(head, nxt, prv, tabu_until[move] % ring, move)
             tabu_until[move] = clock + 1 + tenure
             _link(head, nxt, prv, tabu_until[move] % ring, move)
-            _set_leaf(trees[2], trees[3], size, move, np.inf)
-            evaluations += _flip(problem, values, offsets, x, fields, gain, trees, tabu_until, clock, move)
+            evaluations += _flip(
+                problem, values, offsets, x, fields, gain, tree, tabu_until, clock, move, use_tree
+            )
             h ^= _zobrist(move)
             energy += delta
             energy, best, rng, new_best, restarted = _after_move(
                 problem, values, offsets, st, r, energy, best, restart_after, prm.perturb_count, rng
             )
             if restarted:
-                h = _rebuild(problem, values, offsets, st, r, gain, trees, head, nxt, prv)
+                h = _rebuild(problem, values, offsets, st, r, gain, tree, head, nxt, prv, use_tree)
             if new_best:
                 improved = True
                 mem[_IMPROVED] = 1
@@ -357,16 +419,12 @@ def run_tabu_tree(
     iteration is ``n`` moves, each ``O((1 + degree) log n)``.
     """
     n = st.x_idx.shape[1]
-    size = 1  # leaves of the trees: the least power of two >= n
-    while size < n:
+    size = 1  # leaves of the trees: the least power of two >= n (none for scans)
+    while size < n and prm.tree:
         size *= 2
     for r in range(lo, hi):
-        trees = (
-            np.full(2 * size, np.inf), np.ones(2 * size, dtype=np.int64),
-            np.full(2 * size, np.inf), np.ones(2 * size, dtype=np.int64),
-        )
         work = (
-            np.empty(n), trees, np.full(prm.tenure_hi + 2, -1, dtype=np.int64),
+            np.empty(n), np.full((2 * size, 4), np.inf), np.full(prm.tenure_hi + 2, -1, dtype=np.int64),
             np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64),
         )
         _tree_read(problem, values, offsets, st, r, n_iters, prm, target, max_stall, trace,
@@ -387,12 +445,13 @@ def as_sparse(problem):
     )
 
 
-def tree_is_cheaper(problem) -> bool:
-    """True when tree moves cost less than a scan of every delta, on this problem's couplings.
+def is_sparse(problem) -> bool:
+    """True when the couplings' density (off-diagonal nonzeros over ``n (n - 1)``) is below 5%.
 
-    A scan costs about ``n`` reads a move; the tree about ``(1 + degree)``
-    leaf updates of ``log2 n`` levels each, at ``TREE_LEVEL_COST`` scan reads a
-    level (measured, see docs/engine.md), ``degree`` the mean degree.
+    There the trees choose moves faster than a scan and breakout local search
+    finds better cuts; on denser couplings (OR-Library's 10% bqp, G-set's 6%
+    G1-G10 at n = 800) a scan is as fast and the classic restarts reach the
+    best known sooner (measurements in docs/engine.md).
     """
     if isinstance(problem, SparseQuadratic):
         n = problem.indptr.shape[0] - 1
@@ -400,6 +459,4 @@ def tree_is_cheaper(problem) -> bool:
     else:
         n = problem.couplings.shape[0]
         links = np.count_nonzero(problem.couplings)
-    if n < 2:
-        return False
-    return TREE_LEVEL_COST * (1.0 + links / n) * np.log2(n) < n
+    return n > 1 and links < SPARSE_DENSITY * n * (n - 1)
