@@ -229,7 +229,9 @@ class _Runner:
         tree = flips and (strategy.moves == "tree" or (strategy.moves == "auto" and sparse))
         params = strategy.parameters(n, sparse)
         lo, hi = params["tenure"]
-        self.info = {**params, "tenure": lo if lo == hi else (lo, hi), "moves": "tree" if tree else "scan"}
+        self.info = {
+            **params, "tenure": lo if lo == hi else (lo, hi), "moves": "tree" if tree else "scan"
+        }
         if tree or params["adaptive"] or lo != hi:
             self.args = (tabu_tree.as_sparse(problem),) + self.args[1:]
             self.tabu_kernel = tabu_tree.run_tabu_tree
@@ -304,10 +306,15 @@ class _Runner:
                 k.run_anneal, st, betas, sequential, metropolis, self.target, self.max_stall, trace
             )
         elif self.tabu_kernel is tabu_tree.run_tabu_tree:
-            memory = self.tabu_memory if state is None else np.zeros((0, tabu_tree.MEMORY_WIDTH), np.int64)
-            self.each_block(self.tabu_kernel, st, n_iters, self.tabu, self.target, self.max_stall, trace, memory)
+            width = tabu_tree.MEMORY_WIDTH
+            memory = self.tabu_memory if state is None else np.zeros((0, width), np.int64)
+            self.each_block(
+                self.tabu_kernel, st, n_iters, self.tabu, self.target, self.max_stall, trace, memory
+            )
         else:
-            self.each_block(self.tabu_kernel, st, n_iters, *self.tabu, self.target, self.max_stall, trace)
+            self.each_block(
+                self.tabu_kernel, st, n_iters, *self.tabu, self.target, self.max_stall, trace
+            )
 
 
 class _Search(NamedTuple):

@@ -125,46 +125,63 @@ class Annealing:
 class Tabu:
     """Best-admissible-move tabu search with aspiration, restarts or breakout perturbations.
 
+    Over two-valued domains on a quadratic objective whose couplings are
+    sparse (density below 5%), the default is breakout local search with its
+    moves chosen by tournament trees, ``O(degree log n)`` a move; elsewhere it
+    is tabu search with restarts, every move chosen by a scan of all deltas
+    (the fastest on dense couplings, and the quickest to OR-Library optima).
+
     Parameters
     ----------
     tenure : int or (int, int), optional
         Moves during which a changed variable may not change again, unless the
         move beats the best energy; a pair ``(lo, hi)`` draws it uniformly in
-        ``lo..hi`` at every move (tree moves only). Default ``min(20, n // 4)``
-        for restarts, the rule of dwave-samplers' TabuSampler (at least 1, so
-        tiny problems cannot cycle), and ``(3, max(3, n // 10))`` for the
-        adaptive perturbation, as breakout local search has it.
+        ``lo..hi`` at every move (two-valued quadratic problems only). Default
+        ``min(20, n // 4)`` for restarts, the rule of dwave-samplers'
+        TabuSampler (at least 1, so tiny problems cannot cycle), and
+        ``(3, max(3, n // 10))`` for breakout local search, as Benlic & Hao
+        have it.
     restart_after : int, optional
         Moves without a new best before the read restarts from its best state.
-        Default ``max(500, 5 * n)``; 0 disables restarts. Unused by the
-        adaptive perturbation.
+        Default ``max(500, 5 * n)``; 0 disables restarts. Unused by breakout
+        local search.
     perturbation : float or {"auto", "adaptive"}
         A fraction: restart from the best state with that fraction of the
         variables set to random values. ``"adaptive"``: breakout local search
-        (Benlic & Hao 2013) -- steepest descent to a local optimum, then a
-        perturbation of ``L`` tabu or random moves, ``L`` from ``n / 100``
-        upwards, growing while the search falls back into the same optimum
-        (two-valued domains on a quadratic objective only). ``"auto"``
-        (default): adaptive when the moves are chosen by the tree, restarts
-        with 10% otherwise.
+        (Benlic & Hao 2013; two-valued quadratic problems only) -- steepest
+        descent to a local optimum, then a perturbation of ``L`` moves, tabu
+        moves with probability ``max(exp(-omega / stagnation), p_directed)``
+        (``omega``: local optima since the best improved) and random flips
+        otherwise; ``L`` grows by one while the descent falls back into the
+        previous optimum and returns to its least value at a new one.
+        ``"auto"`` (default): adaptive on sparse couplings, restarts with 10%
+        otherwise.
+    moves : {"auto", "scan", "tree"}
+        How a two-valued quadratic problem's best move is found: ``"scan"``
+        reads every variable's delta (``O(n)`` a move), ``"tree"`` keeps the
+        deltas in tournament trees (``O(degree log n)`` a move). Both make the
+        same choices from the same random draws. ``"auto"``: the tree on
+        sparse couplings, the scan otherwise. Other problems always scan.
     jump : (float, float)
-        Adaptive perturbation: the shortest and the longest perturbation
+        Breakout local search: the shortest and the longest perturbation
         (``L0`` and ``Lmax``), as fractions of ``n`` (at least one move).
     stagnation : int
-        Adaptive perturbation: local optima without a new best before a
+        Breakout local search: local optima without a new best before a
         random perturbation of ``Lmax`` moves (``T``).
     p_directed : float
-        Adaptive perturbation: the least probability that a perturbation is
+        Breakout local search: the least probability that a perturbation is
         made of tabu moves rather than random flips (``P0``).
-    moves : {"auto", "scan", "tree"}
-        How the best move is found over two-valued domains on a quadratic
-        objective: ``"scan"`` reads every variable's delta (O(n) a move, the
-        fastest on dense couplings), ``"tree"`` keeps the deltas in tournament
-        trees (O(degree log n) a move). ``"auto"`` picks the tree when the
-        couplings are sparse enough for it to be cheaper (see
-        :func:`combopt._kernels.tabu_tree.tree_is_cheaper`), and the tree
-        whenever the adaptive perturbation or a tenure range asks for it.
-        Other domains and objectives always scan.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from combopt import Domain, solve
+    >>> from combopt.objectives import QuadraticObjective
+    >>> ring = np.roll(np.eye(100), 1, axis=1)  # an antiferromagnetic ring: the cut is every edge
+    >>> result = solve(QuadraticObjective(ring), Domain.spin(), strategy=Tabu(), seed=0,
+    ...                max_iterations=20)
+    >>> result.energy, result.info["moves"], result.info["adaptive"]
+    (-100.0, 'tree', True)
     """
 
     tenure: int | tuple[int, int] | None = None
@@ -172,7 +189,7 @@ class Tabu:
     perturbation: float | str = "auto"
     moves: str = "auto"
     jump: tuple[float, float] = (0.01, 0.1)
-    stagnation: int = 1000
+    stagnation: int = 100
     p_directed: float = 0.8
     name = "tabu"
 
@@ -191,7 +208,8 @@ class Tabu:
         if isinstance(self.perturbation, str):
             if self.perturbation not in ("auto", "adaptive"):
                 raise ValueError(
-                    f"perturbation must be a fraction, 'auto' or 'adaptive', got {self.perturbation!r}"
+                    "perturbation must be a fraction, 'auto' or 'adaptive', "
+                    f"got {self.perturbation!r}"
                 )
         elif isinstance(self.perturbation, bool) or not (0.0 <= self.perturbation <= 1.0):
             raise ValueError(f"perturbation must be in [0, 1], got {self.perturbation}")
@@ -199,7 +217,9 @@ class Tabu:
             raise ValueError(f"moves must be 'auto', 'scan' or 'tree', got {self.moves!r}")
         lo, hi = (float(f) for f in self.jump)
         if not (0.0 < lo <= hi <= 1.0):
-            raise ValueError(f"jump must satisfy 0 < L0 <= Lmax <= 1 (fractions of n), got {self.jump}")
+            raise ValueError(
+                f"jump must satisfy 0 < L0 <= Lmax <= 1 (fractions of n), got {self.jump}"
+            )
         _positive_int("stagnation", self.stagnation)
         if not (0.0 <= self.p_directed <= 1.0):
             raise ValueError(f"p_directed must be in [0, 1], got {self.p_directed}")
@@ -207,9 +227,8 @@ class Tabu:
     @property
     def needs_flips(self) -> bool:
         """True when the parameters ask for what only two-valued quadratic problems run."""
-        return (
-            self.moves == "tree" or self.perturbation == "adaptive" or isinstance(self.tenure, tuple)
-        )
+        adaptive = self.perturbation == "adaptive"
+        return self.moves == "tree" or adaptive or isinstance(self.tenure, tuple)
 
     def default_iterations(self, n: int) -> int:
         """About 10^8 evaluations (each move scans all n), between 1 and 100 iterations."""

@@ -199,12 +199,16 @@ def tabu_flips(energy, pairs, x0, rng_state: int, iterations: int, tenure=(1, 1)
                     move = rng.below(n)
                 else:
                     aspiration = best - _tolerance(best) - e
-                    admissible = [i for i in range(n) if tabu_until[i] <= clock or d[i] < aspiration]
+                    admissible = [
+                        i for i in range(n) if tabu_until[i] <= clock or d[i] < aspiration
+                    ]
                     move = pick(admissible, d) if admissible else None
                 if breakout is not None:
                     left -= 1
             if move is not None:
-                t = tenure[0] + (rng.below(tenure[1] - tenure[0] + 1) if tenure[1] > tenure[0] else 0)
+                t = tenure[0]
+                if tenure[1] > tenure[0]:
+                    t += rng.below(tenure[1] - tenure[0] + 1)
                 tabu_until[move] = clock + 1 + t
                 x[move] = pairs[move][1] if x[move] == pairs[move][0] else pairs[move][0]
                 e = energy(x)

@@ -91,10 +91,12 @@ def _kernel_setup(n, reads, seed, adaptive):
     values, offsets = Domain.spin().lower(n)
     state = combopt.solver._new_state(rng.integers(0, 2, size=(reads, n)), cache_length, seed)
     combopt.solver.jit_kernels.initialize(problem, values, offsets, state, 0, reads)
-    params = Tabu(perturbation="adaptive" if adaptive else 0.1, restart_after=500).parameters(n, True)
+    strategy = Tabu(perturbation="adaptive" if adaptive else 0.1, restart_after=500)
+    params = strategy.parameters(n, True)
     prm = tabu_tree.TreeTabuParams(
         *params["tenure"], params["restart_after"], params["perturb_count"], int(adaptive), 1,
-        *params.get("jump", (1, 1)), params.get("omega_limit", 1), float(params.get("p_directed", 1)),
+        *params.get("jump", (1, 1)), params.get("omega_limit", 1),
+        float(params.get("p_directed", 1)),
     )
     memory = np.zeros((reads, tabu_tree.MEMORY_WIDTH), dtype=np.int64)
     return problem, values, offsets, state, memory, prm
@@ -153,10 +155,12 @@ def test_the_tree_is_chosen_on_sparse_couplings_and_the_scan_on_dense_ones():
     rng = np.random.default_rng(0)
     n = 2000
     sparse_Q = rng.normal(size=(n, n)) * (rng.random((n, n)) < 3.0 / n)
-    sparse = solve(QuadraticObjective(sparse_Q), Domain.spin(), strategy="tabu", max_iterations=1, seed=0)
+    sparse = solve(QuadraticObjective(sparse_Q), Domain.spin(), strategy="tabu", max_iterations=1,
+                   seed=0)
     assert sparse.info["moves"] == "tree" and sparse.info["adaptive"]
     dense_Q = rng.normal(size=(200, 200))
-    dense = solve(QuadraticObjective(dense_Q), Domain.spin(), strategy="tabu", max_iterations=1, seed=0)
+    dense = solve(QuadraticObjective(dense_Q), Domain.spin(), strategy="tabu", max_iterations=1,
+                  seed=0)
     assert dense.info["moves"] == "scan" and not dense.info["adaptive"]
     assert dense.info["tenure"] == 20 and dense.info["perturb_count"] == 20
 

@@ -48,10 +48,10 @@ from numba import njit
 from combopt._kernels.quadratic import SparseQuadratic
 from combopt._kernels.rng import next_below, next_float, next_u64
 from combopt._kernels.strategies import (
-    _after_move,
     _load_read,
     _save_best,
     _store_read,
+    _tabu_restart,
     _tolerance,
 )
 
@@ -297,7 +297,7 @@ def _choose(tree, size, gain, tabu_until, clock, col, low, count, use_tree, rng)
     return rng, -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _local_optimum(mem, h, prm, rng):
     """Breakout local search at a local optimum: set the next perturbation's length and kind."""
     omega = 0 if mem[_IMPROVED] != 0 else mem[_OMEGA] + 1
@@ -390,16 +390,25 @@ def _tree_read(problem, values, offsets, st, r, n_iters, prm, target, max_stall,
             )
             h ^= _zobrist(move)
             energy += delta
-            energy, best, rng, new_best, restarted = _after_move(
-                problem, values, offsets, st, r, energy, best, restart_after, prm.perturb_count, rng
-            )
-            if restarted:
-                h = _rebuild(problem, values, offsets, st, r, gain, tree, head, nxt, prv, use_tree)
-            if new_best:
+            # _after_move written out: a call per move would pay reference counting
+            # on every array of the read state.
+            if energy < best - _tolerance(best):
+                best = energy
+                st.pending[r] = 1
+                st.moves_since_best[r] = 0
                 improved = True
                 mem[_IMPROVED] = 1
                 if best <= target:
                     break
+            else:
+                st.moves_since_best[r] += 1
+                if restart_after > 0 and st.moves_since_best[r] >= restart_after:
+                    rng, energy = _tabu_restart(
+                        problem, values, offsets, st, r, prm.perturb_count, rng
+                    )
+                    h = _rebuild(
+                        problem, values, offsets, st, r, gain, tree, head, nxt, prv, use_tree
+                    )
         stall = 0 if improved else stall + 1
         trace[r, it] = energy
         if best <= target:
@@ -424,7 +433,9 @@ def run_tabu_tree(
         size *= 2
     for r in range(lo, hi):
         work = (
-            np.empty(n), np.full((2 * size, 4), np.inf), np.full(prm.tenure_hi + 2, -1, dtype=np.int64),
+            np.empty(n),
+            np.full((2 * size, 4), np.inf),
+            np.full(prm.tenure_hi + 2, -1, dtype=np.int64),
             np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64),
         )
         _tree_read(problem, values, offsets, st, r, n_iters, prm, target, max_stall, trace,
@@ -459,4 +470,4 @@ def is_sparse(problem) -> bool:
     else:
         n = problem.couplings.shape[0]
         links = np.count_nonzero(problem.couplings)
-    return n > 1 and links < SPARSE_DENSITY * n * (n - 1)
+    return bool(n > 1 and links < SPARSE_DENSITY * n * (n - 1))
