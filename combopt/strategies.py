@@ -188,7 +188,7 @@ class Tabu:
     restart_after: int | None = None
     perturbation: float | str = "auto"
     moves: str = "auto"
-    jump: tuple[float, float] = (0.01, 0.1)
+    jump: tuple[float, float] = (0.01, 0.2)
     stagnation: int = 100
     p_directed: float = 0.8
     name = "tabu"
@@ -247,7 +247,7 @@ class Tabu:
         (20, 20)
         >>> p = Tabu().parameters(1000, sparse=True)
         >>> p["adaptive"], p["tenure"], p["jump"]
-        (True, (3, 100), (10, 100))
+        (True, (3, 100), (10, 200))
         """
         adaptive = self.perturbation == "adaptive" or (self.perturbation == "auto" and sparse)
         if isinstance(self.tenure, tuple):

@@ -10,6 +10,11 @@ changed delta instead:
 * the ``free`` tree holds the delta of every variable that is not tabu, and
   ``+inf`` for the tabu ones.
 
+Both live in one array of shape ``(2 size, 4)`` (``size`` the least power of
+two >= n; node ``k``'s children are ``2k`` and ``2k + 1``, leaf ``i`` is row
+``size + i``), columns (minimum, count) of ``all`` then of ``free``: a leaf
+update climbs once for both, one cache line per level.
+
 Each internal node stores the minimum of its subtree and how many leaves
 attain it, so the best admissible move is read at the root: if the overall
 minimum aspirates (beats the best energy), every move attaining it is
@@ -24,6 +29,11 @@ Deltas are recomputed from the objective's local fields (the cache, kept in
 the read state) rather than accumulated, so the trees rebuilt at the start of
 a chunk are exactly those the previous chunk ended with: ``k`` iterations
 twice equal ``2k`` once, on real data too.
+
+With ``prm.tree = 0`` the same kernel finds each move by scanning the deltas
+instead (two passes: the minima and counts, then the ``k``-th tied move), which
+makes the same choices from the same draws; it serves dense couplings and the
+tests.
 
 Two searches run on this structure, both moves chosen as above:
 
