@@ -30,6 +30,7 @@ import numpy as np
 
 from combopt._kernels import interpreted
 from combopt._kernels import strategies as jit_kernels
+from combopt._kernels import tabu_tree
 from combopt._kernels.protocol import FLIP_KINDS
 from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic
 from combopt._kernels.strategies import ReadState
@@ -249,6 +250,35 @@ class _Runner:
         # tabu search, reading the deltas instead of calling obj_deltas n times a move.
         flips = type(problem) in FLIP_KINDS and bool(np.all(offsets[1:] - offsets[:-1] == 2))
         self.tabu_kernel = kernels.run_tabu_flips if flips else kernels.run_tabu
+        if isinstance(strategy, Tabu):
+            self._choose_tabu(strategy, problem, flips)
+
+    def _choose_tabu(self, strategy: Tabu, problem, flips: bool) -> None:
+        """Tabu's kernel and parameters (two-valued quadratic problems: trees or scans)."""
+        reads, n = self.state.x_idx.shape
+        if strategy.needs_flips and not flips:
+            raise ValueError(
+                "Tabu with moves='tree', perturbation='adaptive' or a tenure range needs "
+                "two-valued domains and a quadratic objective"
+            )
+        sparse = flips and tabu_tree.is_sparse(problem)
+        tree = flips and (strategy.moves == "tree" or (strategy.moves == "auto" and sparse))
+        params = strategy.parameters(n, sparse)
+        lo, hi = params["tenure"]
+        self.info = {
+            **params, "tenure": lo if lo == hi else (lo, hi), "moves": "tree" if tree else "scan"
+        }
+        if tree or params["adaptive"] or lo != hi:
+            self.args = (tabu_tree.as_sparse(problem),) + self.args[1:]
+            self.tabu_kernel = tabu_tree.run_tabu_tree
+            self.tabu_memory = np.zeros((reads, tabu_tree.MEMORY_WIDTH), dtype=np.int64)
+            self.tabu = tabu_tree.TreeTabuParams(
+                lo, hi, params["restart_after"], params["perturb_count"], int(params["adaptive"]),
+                int(tree), *params.get("jump", (1, 1)), params.get("omega_limit", 1),
+                float(params.get("p_directed", 1.0)),
+            )
+        else:
+            self.tabu = (lo, params["restart_after"], params["perturb_count"])
 
     def prepare(self) -> None:
         """Strategy set-up that needs the initialised reads (the default annealing range)."""
@@ -274,9 +304,6 @@ class _Runner:
                 "order": strategy.order,
                 "rule": strategy.rule,
             }
-        elif isinstance(strategy, Tabu):
-            self.tabu = strategy.parameters(n)
-            self.info = dict(zip(("tenure", "restart_after", "perturb_count"), self.tabu))
 
     def follow_clock(self, fractions: np.ndarray) -> None:
         """Use, for the next chunk only, the betas at these fractions of the time budget."""
@@ -332,12 +359,12 @@ class _Runner:
             sequential = self.strategy.order == "sequential"
             metropolis = self.strategy.rule == "metropolis"
             block(k.run_anneal, st, betas, sequential, metropolis, self.target, self.max_stall, trace)
+        elif self.tabu_kernel is tabu_tree.run_tabu_tree:
+            width = tabu_tree.MEMORY_WIDTH
+            memory = self.tabu_memory if state is None else np.zeros((0, width), np.int64)
+            block(self.tabu_kernel, st, n_iters, self.tabu, self.target, self.max_stall, trace, memory)
         else:
-            tenure, restart, perturb = self.tabu if n_iters else (0, 0, 0)
-            block(
-                self.tabu_kernel, st, n_iters, tenure, restart, perturb, self.target, self.max_stall,
-                trace,
-            )
+            block(self.tabu_kernel, st, n_iters, *self.tabu, self.target, self.max_stall, trace)
 
 
 class _Search(NamedTuple):

@@ -8,10 +8,11 @@ and differ in which coordinate they look at and which value they keep:
 * :class:`Annealing` -- visit the coordinates in turn (or at random), draw each value from the
   Boltzmann distribution over its whole domain (heat bath) at an inverse
   temperature that follows a schedule. At ``beta = inf`` it is the paper's rule.
-* :class:`Tabu` -- scan every coordinate and value, make the best move that is
-  not tabu (or that beats the best energy: aspiration), then forbid changing
-  that variable for ``tenure`` moves; restart from the best state with a random
-  perturbation after a stagnation.
+* :class:`Tabu` -- make the best move that is not tabu (or that beats the best
+  energy: aspiration), then forbid changing that variable for ``tenure``
+  moves; restart from the best state with a random perturbation after a
+  stagnation, or (two-valued quadratic problems) perturb every local optimum
+  adaptively, as breakout local search does.
 * :class:`Auto` -- the default: one of the above, chosen from measured
   properties of the problem (domain sizes, coupling density and levels).
 
@@ -119,43 +120,154 @@ class Annealing:
 
 @dataclass(frozen=True)
 class Tabu:
-    """Best-admissible-move tabu search with aspiration and restarts.
+    """Best-admissible-move tabu search with aspiration, restarts or breakout perturbations.
+
+    Over two-valued domains on a quadratic objective whose couplings are
+    sparse (density below 5%), the default is breakout local search with its
+    moves chosen by tournament trees, ``O(degree log n)`` a move; elsewhere it
+    is tabu search with restarts, every move chosen by a scan of all deltas
+    (the fastest on dense couplings, and the quickest to OR-Library optima).
 
     Parameters
     ----------
-    tenure : int, optional
+    tenure : int or (int, int), optional
         Moves during which a changed variable may not change again, unless the
-        move beats the best energy. Default ``min(20, n // 4)``, the rule of
-        dwave-samplers' TabuSampler (at least 1, so tiny problems cannot cycle).
+        move beats the best energy; a pair ``(lo, hi)`` draws it uniformly in
+        ``lo..hi`` at every move (two-valued quadratic problems only). Default
+        ``min(20, n // 4)`` for restarts, the rule of dwave-samplers'
+        TabuSampler (at least 1, so tiny problems cannot cycle), and
+        ``(3, max(3, n // 10))`` for breakout local search, as Benlic & Hao
+        have it.
     restart_after : int, optional
         Moves without a new best before the read restarts from its best state.
-        Default ``max(500, 5 * n)``; 0 disables restarts.
-    perturbation : float
-        Fraction of variables set to random values at a restart.
+        Default ``max(500, 5 * n)``; 0 disables restarts. Unused by breakout
+        local search.
+    perturbation : float or {"auto", "adaptive"}
+        A fraction: restart from the best state with that fraction of the
+        variables set to random values. ``"adaptive"``: breakout local search
+        (Benlic & Hao 2013; two-valued quadratic problems only) -- steepest
+        descent to a local optimum, then a perturbation of ``L`` moves, tabu
+        moves with probability ``max(exp(-omega / stagnation), p_directed)``
+        (``omega``: local optima since the best improved) and random flips
+        otherwise; ``L`` grows by one while the descent falls back into the
+        previous optimum and returns to its least value at a new one.
+        ``"auto"`` (default): adaptive on sparse couplings, restarts with 10%
+        otherwise.
+    moves : {"auto", "scan", "tree"}
+        How a two-valued quadratic problem's best move is found: ``"scan"``
+        reads every variable's delta (``O(n)`` a move), ``"tree"`` keeps the
+        deltas in tournament trees (``O(degree log n)`` a move). Both make the
+        same choices from the same random draws. ``"auto"``: the tree on
+        sparse couplings, the scan otherwise. Other problems always scan.
+    jump : (float, float)
+        Breakout local search: the shortest and the longest perturbation
+        (``L0`` and ``Lmax``), as fractions of ``n`` (at least one move).
+    stagnation : int
+        Breakout local search: local optima without a new best before a
+        random perturbation of ``Lmax`` moves (``T``).
+    p_directed : float
+        Breakout local search: the least probability that a perturbation is
+        made of tabu moves rather than random flips (``P0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from combopt import Domain, solve
+    >>> from combopt.objectives import QuadraticObjective
+    >>> ring = np.roll(np.eye(100), 1, axis=1)  # an antiferromagnetic ring: the cut is every edge
+    >>> result = solve(QuadraticObjective(ring), Domain.spin(), strategy=Tabu(), seed=0,
+    ...                max_iterations=20)
+    >>> result.energy, result.info["moves"], result.info["adaptive"]
+    (-100.0, 'tree', True)
     """
 
-    tenure: int | None = None
+    tenure: int | tuple[int, int] | None = None
     restart_after: int | None = None
-    perturbation: float = 0.1
+    perturbation: float | str = "auto"
+    moves: str = "auto"
+    jump: tuple[float, float] = (0.01, 0.2)
+    stagnation: int = 100
+    p_directed: float = 0.8
     name = "tabu"
 
     def __post_init__(self):
-        if self.tenure is not None:
+        if isinstance(self.tenure, tuple):
+            if len(self.tenure) != 2:
+                raise ValueError(f"tenure must be an integer or a pair (lo, hi), got {self.tenure}")
+            lo = check_count("tenure", self.tenure[0], minimum=0)
+            hi = check_count("tenure", self.tenure[1], minimum=0)
+            if lo > hi:
+                raise ValueError(f"tenure range must have lo <= hi, got {self.tenure}")
+        elif self.tenure is not None:
             check_count("tenure", self.tenure, minimum=0)
         if self.restart_after is not None:
             check_count("restart_after", self.restart_after, minimum=0)
-        if not (0.0 <= check_real("perturbation", self.perturbation) <= 1.0):
+        if isinstance(self.perturbation, str):
+            if self.perturbation not in ("auto", "adaptive"):
+                raise ValueError(
+                    "perturbation must be a fraction, 'auto' or 'adaptive', "
+                    f"got {self.perturbation!r}"
+                )
+        elif not (0.0 <= check_real("perturbation", self.perturbation) <= 1.0):
             raise ValueError(f"perturbation must be in [0, 1], got {self.perturbation}")
+        if self.moves not in ("auto", "scan", "tree"):
+            raise ValueError(f"moves must be 'auto', 'scan' or 'tree', got {self.moves!r}")
+        lo, hi = (float(f) for f in self.jump)
+        if not (0.0 < lo <= hi <= 1.0):
+            raise ValueError(
+                f"jump must satisfy 0 < L0 <= Lmax <= 1 (fractions of n), got {self.jump}"
+            )
+        check_count("stagnation", self.stagnation)
+        if not (0.0 <= self.p_directed <= 1.0):
+            raise ValueError(f"p_directed must be in [0, 1], got {self.p_directed}")
+
+    @property
+    def needs_flips(self) -> bool:
+        """True when the parameters ask for what only two-valued quadratic problems run."""
+        adaptive = self.perturbation == "adaptive"
+        return self.moves == "tree" or adaptive or isinstance(self.tenure, tuple)
 
     def default_iterations(self, n: int) -> int:
         """About 10^8 evaluations (each move scans all n), between 1 and 100 iterations."""
         return int(min(100, max(1, 10**8 // (n * n))))
 
-    def parameters(self, n: int) -> tuple[int, int, int]:
-        """``(tenure, restart_after, perturb_count)`` for ``n`` variables."""
-        tenure = min(20, max(1, n // 4)) if self.tenure is None else self.tenure
+    def parameters(self, n: int, sparse: bool = False) -> dict:
+        """The search's parameters for ``n`` variables (``sparse``: two-valued, sparse couplings).
+
+        Keys: ``tenure`` ``(lo, hi)``, ``restart_after``, ``perturb_count``,
+        ``adaptive`` and, when adaptive, ``jump`` ``(L0, Lmax)``,
+        ``omega_limit`` and ``p_directed``.
+
+        Examples
+        --------
+        >>> Tabu().parameters(1000)["tenure"]
+        (20, 20)
+        >>> p = Tabu().parameters(1000, sparse=True)
+        >>> p["adaptive"], p["tenure"], p["jump"]
+        (True, (3, 100), (10, 200))
+        """
+        adaptive = self.perturbation == "adaptive" or (self.perturbation == "auto" and sparse)
+        if isinstance(self.tenure, tuple):
+            tenure = (int(self.tenure[0]), int(self.tenure[1]))
+        elif self.tenure is not None:
+            tenure = (int(self.tenure), int(self.tenure))
+        elif adaptive:
+            tenure = (3, max(3, n // 10))
+        else:
+            tenure = (min(20, max(1, n // 4)),) * 2
         restart = max(500, 5 * n) if self.restart_after is None else self.restart_after
-        return tenure, restart, max(1, int(round(self.perturbation * n))) if self.perturbation else 0
+        fraction = 0.1 if isinstance(self.perturbation, str) else self.perturbation
+        params = {
+            "tenure": tenure,
+            "restart_after": 0 if adaptive else restart,
+            "perturb_count": max(1, int(round(fraction * n))) if fraction else 0,
+            "adaptive": adaptive,
+        }
+        if adaptive:
+            params["jump"] = tuple(max(1, int(round(f * n))) for f in self.jump)
+            params["omega_limit"] = self.stagnation
+            params["p_directed"] = float(self.p_directed)
+        return params
 
 
 class ProblemFeatures(NamedTuple):

@@ -500,3 +500,89 @@ def symmetric_couplings(rows, cols, data, n):
             S[i, j] = S.get((i, j), 0.0) + v
             S[j, i] = S.get((j, i), 0.0) + v
     return S, diag
+
+
+def _tolerance(energy: float) -> float:
+    return 1e-12 * max(1.0, abs(energy))
+
+
+def tabu_flips(energy, pairs, x0, rng_state: int, iterations: int, tenure=(1, 1), breakout=None):
+    """Single-flip tabu search over two-valued domains, every delta recomputed from scratch.
+
+    Each move takes the best admissible flip (not tabu, or beating the best
+    energy), ties broken by ``k = below(number of ties)`` over the tied
+    variables in index order; the tenure is drawn in ``tenure[0]..tenure[1]``
+    after the pick. With ``breakout = (L0, Lmax, T, P0)`` it is breakout local
+    search: best strictly improving flips down to a local optimum, then a
+    perturbation of ``L`` moves, directed (as above) with probability
+    ``max(exp(-omega / T), P0)`` or random flips; ``L`` grows by 1 when the
+    optimum is the previous one, else is ``L0``; after ``T`` optima without a
+    new best, a random perturbation of ``Lmax`` moves. No restarts.
+
+    Returns the best assignment and the energy after each iteration of ``n`` moves.
+    """
+    x = np.array(x0, dtype=float)
+    n = len(x)
+    rng = SplitMix64(rng_state)
+    e = energy(x)
+    best, best_x = e, x.copy()
+    tabu_until = [0] * n
+    clock = 0
+    left = jump = omega = 0
+    directed, improved, previous = True, False, None
+    trace = []
+
+    def deltas():
+        out = []
+        for i in range(n):
+            y = x.copy()
+            y[i] = pairs[i][1] if x[i] == pairs[i][0] else pairs[i][0]
+            out.append(energy(y) - e)
+        return out
+
+    def pick(candidates, d):
+        low = min(d[i] for i in candidates)
+        ties = [i for i in candidates if d[i] == low]
+        return ties[rng.below(len(ties))]
+
+    for _ in range(iterations):
+        for _ in range(n):
+            d = deltas()
+            move = None
+            if breakout is not None and left == 0:
+                if min(d) < -_tolerance(e):
+                    move = pick(range(n), d)
+                else:  # a local optimum
+                    omega = 0 if improved else omega + 1
+                    improved = False
+                    if omega > breakout[2]:
+                        jump, omega, directed = breakout[1], 0, False
+                    else:
+                        jump = min(jump + 1, breakout[1]) if tuple(x) == previous else breakout[0]
+                        u = (rng.next_u64() >> 11) / 2.0**53
+                        directed = u < max(np.exp(-omega / breakout[2]), breakout[3])
+                    previous = tuple(x)
+                    left = jump
+            if move is None and (breakout is None or left > 0):
+                if breakout is not None and not directed:
+                    move = rng.below(n)
+                else:
+                    aspiration = best - _tolerance(best) - e
+                    admissible = [
+                        i for i in range(n) if tabu_until[i] <= clock or d[i] < aspiration
+                    ]
+                    move = pick(admissible, d) if admissible else None
+                if breakout is not None:
+                    left -= 1
+            if move is not None:
+                t = tenure[0]
+                if tenure[1] > tenure[0]:
+                    t += rng.below(tenure[1] - tenure[0] + 1)
+                tabu_until[move] = clock + 1 + t
+                x[move] = pairs[move][1] if x[move] == pairs[move][0] else pairs[move][0]
+                e = energy(x)
+                if e < best - _tolerance(best):
+                    best, best_x, improved = e, x.copy(), True
+            clock += 1
+        trace.append(e)
+    return best_x, trace
