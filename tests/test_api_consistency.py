@@ -25,12 +25,12 @@ from combopt.tsp.solve import solve_tsp
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = set(STRATEGIES)
 # A brace set or a parenthesised list of two or more strategy names, quoted or bare.
-_LIST = re.compile(r"[{(]((?:\s*\"?(?:paper|anneal|metropolis|tabu)\"?\s*,){1,}"
-                   r"\s*\"?(?:paper|anneal|metropolis|tabu)\"?\s*)[})]")
+_NAME = r"(?:auto|paper|anneal|metropolis|tabu)"
+_LIST = re.compile(rf"[{{(]((?:\s*\"?{_NAME}\"?\s*,){{1,}}\s*\"?{_NAME}\"?\s*)[}})]")
 
 
 def _strategy_lists(text: str) -> list[set]:
-    return [set(re.findall(r"paper|anneal|metropolis|tabu", m)) for m in _LIST.findall(text)]
+    return [set(re.findall(_NAME, m)) for m in _LIST.findall(text)]
 
 
 def test_every_written_strategy_list_is_STRATEGIES():
@@ -41,7 +41,7 @@ def test_every_written_strategy_list_is_STRATEGIES():
         for names in _strategy_lists(path.read_text()):
             found += 1
             assert names == NAMES, f"{path.relative_to(ROOT)} lists strategies {sorted(names)}"
-    assert found >= 4  # the solver, samplers, tsp and estimator docstrings at least
+    assert found >= 2  # the tsp and estimator docstrings at least (solve's names STRATEGIES)
 
 
 def test_the_checker_sees_a_short_list():
