@@ -21,6 +21,7 @@ def _naive_length(d, tour):
 
 
 def _random_matrix(rng, n, symmetric=True):
+    """Integer distances: lengths and deltas are exact in any order, so tests use ``==``."""
     d = rng.integers(1, 100, (n, n)).astype(float)
     if symmetric:
         d = d + d.T
