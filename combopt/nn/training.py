@@ -318,7 +318,7 @@ def train_conntra(
     compile_seconds = 0.0
     bounds = np.linspace(0, iterations, segments + 1).round().astype(int)
     for s in range(segments):
-        segment_seed = int(np.random.SeedSequence([seed, s]).generate_state(1, np.uint64)[0] >> 1)
+        segment_seed = int(np.random.SeedSequence([seed, s]).generate_state(1, np.uint64)[0]) >> 1
         searched = objective
         if batch_size is not None and batch_size < len(y_tr):
             t0 = time.perf_counter()
