@@ -1,4 +1,8 @@
-"""Instances by name, senses and gaps, and the readers against published values."""
+"""Instances by name, senses and gaps, and the readers against published values.
+
+The published instances have integer weights, so every energy is an integer far below
+2**53, exact in any summation order: comparing energies with ``==`` is safe here.
+"""
 
 from __future__ import annotations
 

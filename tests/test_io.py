@@ -41,6 +41,7 @@ def published_qubo(n, entries, x):
     return total
 
 
+# Integer coefficients: every energy below is exact, so the readers are checked with ==.
 ENTRIES = [(1, 1, 5), (2, 2, -1), (1, 2, 3), (3, 1, -4), (3, 3, 2), (2, 4, 7), (4, 4, -6)]
 
 

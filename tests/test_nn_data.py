@@ -151,6 +151,7 @@ def test_packed_network_saves_loads_and_predicts_the_same(tmp_path):
     for a, b in zip(net.weights + net.biases, restored.weights + restored.biases):
         np.testing.assert_array_equal(a, b)
     X = rng.normal(size=(200, 7))
+    # Same weights bit for bit (above), same input, same forward calls and shapes.
     np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
     np.testing.assert_allclose(loaded.logits(X), net.logits(X), rtol=1e-12, atol=1e-12)
 

@@ -47,6 +47,7 @@ def test_same_random_state_same_model():
     X, y = load_iris(return_X_y=True)
     a = ConntraClassifier((4,), max_iter=2, random_state=3).fit(X, y)
     b = ConntraClassifier((4,), max_iter=2, random_state=3).fit(X, y)
+    # Exact by construction: the same fit twice (same data, shapes and code path).
     np.testing.assert_array_equal(a.packed_.packed, b.packed_.packed)
 
 

@@ -7,7 +7,7 @@ import os
 import naive
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from combopt._kernels import graycode as gk
@@ -50,6 +50,11 @@ def test_gray_scan_matches_the_naive_enumeration(d, n, seed, spin, chunk_bits):
     tol = 0.5
     stats = gk.gray_scan(A, b, c, X, Y, offset, lo, hi, chunk_bits, e_q.min(), e_t.min(), tol)
     in_q, in_t = e_q <= e_q.min() + tol, e_t <= e_t.min() + tol
+    # The kernel's incrementally updated energies round differently from these direct
+    # ones (by ~1e-13 here); exact counts are only well defined when no energy lies
+    # within rounding of a cut, so such rare draws are discarded rather than compared.
+    assume(np.min(np.abs(e_q - (e_q.min() + tol))) > 1e-9)
+    assume(np.min(np.abs(e_t - (e_t.min() + tol))) > 1e-9)
     assert stats[:, gk.STAT_COUNT_Q].sum() == in_q.sum()
     assert stats[:, gk.STAT_COUNT_T].sum() == in_t.sum()
     assert stats[:, gk.STAT_MISMATCH].sum() == np.sum(in_q != in_t)

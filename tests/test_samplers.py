@@ -57,6 +57,7 @@ def test_same_seed_same_sampleset_and_seed_recorded():
     a = CombOptSampler().sample(bqm, num_reads=4, seed=123, strategy="anneal")
     b = CombOptSampler().sample(bqm, num_reads=4, seed=123, strategy="anneal")
     assert a.info["seed"] == 123
+    # Exact by construction: the same call twice runs the same operations in the same order.
     np.testing.assert_array_equal(a.record.sample, b.record.sample)
     np.testing.assert_array_equal(a.record.energy, b.record.energy)
     drawn = CombOptSampler().sample(bqm, num_reads=2)

@@ -103,6 +103,8 @@ def test_same_seed_same_result_and_reads_do_not_depend_on_their_number(strategy)
     a = solve(objective, Domain.spin(), strategy=strategy, num_reads=4, seed=123, max_iterations=30)
     b = solve(objective, Domain.spin(), strategy=strategy, num_reads=4, seed=123, max_iterations=30)
     two = solve(objective, Domain.spin(), strategy=strategy, num_reads=2, seed=123, max_iterations=30)
+    # Exact by construction: each read runs the same serial kernel code on its own state
+    # and random stream (no BLAS, no reduction across reads), whatever the number of reads.
     assert np.array_equal(a.samples, b.samples) and np.array_equal(a.trace, b.trace)
     assert np.array_equal(a.samples[:2], two.samples)
     assert a.seed == 123 and a.evaluations == b.evaluations
@@ -122,6 +124,9 @@ def test_results_do_not_depend_on_the_thread_count_or_the_chunking(strategy, mon
         numba.set_num_threads(threads)
     monkeypatch.setattr(combopt.solver, "_CHUNK_SECONDS", 0.0)  # every chunk is one iteration
     chunked = solve(objective, Domain.ternary(), **kwargs)
+    # Exact by construction (float data notwithstanding): a read is one serial kernel
+    # whose whole state lives in ReadState, so threads only change which worker runs it
+    # and chunking only where it pauses; the operations and their order are the same.
     for other in (single, chunked):
         assert np.array_equal(reference.samples, other.samples)
         assert np.array_equal(reference.trace, other.trace)
@@ -136,6 +141,7 @@ def test_callable_objective_runs_the_same_search(strategy):
     kwargs = {"strategy": strategy, "num_reads": 2, "seed": 3, "max_iterations": 4}
     a = solve(compiled, Domain.ternary(), **kwargs)
     b = solve(slow, Domain.ternary(), **kwargs)
+    # Integer data: every energy and delta is an exact integer in either evaluation order.
     assert np.array_equal(a.samples, b.samples)
     assert a.evaluations == b.evaluations
 

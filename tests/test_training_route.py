@@ -36,6 +36,7 @@ def test_route_reaches_the_brute_force_minimum(variables):
                                   num_reads=2, seed=3, max_iterations=50)
     lo, hi = (0.0, 1.0) if variables == "binary" else (-1.0, 1.0)
     S = 0.5 * (Q + Q.T)
+    # Integer data: every energy is a multiple of 0.5, exact in any summation order.
     assert res.energy == brute_force_minimum(S, b, 2.0, lo, hi)
     assert res.training_energy == pytest.approx(res.energy, abs=1e-9)
     assert set(np.unique(res.z)) <= {lo, hi} and res.z.shape == (12,)

@@ -18,6 +18,7 @@ needs_data = pytest.mark.skipif(
 
 
 def _points(n, seed):
+    """Random points with TSPLIB-style rounded (integer) distances: lengths compare exactly."""
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0, 100, (n, 2))
     d = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) + 0.5)

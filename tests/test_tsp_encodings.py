@@ -17,6 +17,7 @@ from combopt.tsp.qubo import default_lagrange
 
 
 def _random_matrix(rng, n, symmetric=True):
+    """Integer distances: lengths and deltas are exact in any order, so tests use ``==``."""
     d = rng.integers(1, 100, (n, n)).astype(float)
     if symmetric:
         d = d + d.T

@@ -1,4 +1,8 @@
-"""TSPLIB reader, other instance sources and the Held-Karp oracle (combopt.tsp)."""
+"""TSPLIB reader, other instance sources and the Held-Karp oracle (combopt.tsp).
+
+TSPLIB distances are integers (checked below), so tour lengths are exact in any
+summation order and are compared with ``==``.
+"""
 
 import os
 

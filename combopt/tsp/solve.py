@@ -82,7 +82,7 @@ def default_strategy(encoding: str, name: str = "anneal", distances: np.ndarray 
     Examples
     --------
     >>> default_strategy("permutation", "anneal", np.array([[0.0, 2.0], [2.0, 0.0]])).beta_range
-    (0.17328679513998632, 2.302585092994046)
+    (0.173, 2.303)
     """
     if encoding == "permutation" and name == "anneal":
         beta_range = None if distances is None else _tour_beta_range(distances)
