@@ -23,9 +23,10 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from combopt._kernels import interpreted
+from combopt._kernels import anneal2, interpreted
 from combopt._kernels import strategies as jit_kernels
 from combopt._kernels.protocol import FLIP_KINDS
+from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic
 from combopt._kernels.strategies import ReadState
 from combopt.domain import Domain, discretize
 from combopt.objectives.base import Objective
@@ -211,8 +212,21 @@ class _Runner:
         self.clock_betas: np.ndarray | None = None
         # Two-valued domains and a kind that updates every flip's delta: the same
         # tabu search, reading the deltas instead of calling obj_deltas n times a move.
-        flips = type(problem) in FLIP_KINDS and bool(np.all(offsets[1:] - offsets[:-1] == 2))
+        two_valued = bool(np.all(offsets[1:] - offsets[:-1] == 2))
+        flips = type(problem) in FLIP_KINDS and two_valued
         self.tabu_kernel = kernels.run_tabu_flips if flips else kernels.run_tabu
+        # QUBO and Ising annealing: anneal2's kernel, one cached field per variable;
+        # its per-read fields live here, next to the read state.
+        self.anneal_flips: tuple | None = None
+        quadratic = type(problem) in (DenseQuadratic, SparseQuadratic)
+        if isinstance(strategy, Annealing) and two_valued and quadratic:
+            model = anneal2.lower_flips(problem, values, offsets)
+            reads, n = state.x_idx.shape
+            fields = np.zeros((reads, n), dtype=model.dtype)
+            ready = np.zeros(reads, dtype=np.int64)
+            self.anneal_flips = (
+                model.couplings, model.linear, model.integral, model.bound, fields, ready
+            )
 
     def prepare(self) -> None:
         """Strategy set-up that needs the initialised reads (the default annealing range)."""
@@ -275,9 +289,11 @@ class _Runner:
                 betas = self.betas[np.arange(start, start + n_iters) % self.betas.shape[0]]
             sequential = self.strategy.order == "sequential"
             metropolis = self.strategy.rule == "metropolis"
-            self.each_block(
-                k.run_anneal, st, betas, sequential, metropolis, self.target, self.max_stall, trace
-            )
+            tail = (betas, sequential, metropolis, self.target, self.max_stall, trace)
+            if self.anneal_flips is None:
+                self.each_block(k.run_anneal, st, *tail)
+            else:
+                self.each_block(anneal2.run_anneal_flips, st, *tail, *self.anneal_flips)
         else:
             tenure, restart, perturb = self.tabu if n_iters else (0, 0, 0)
             self.each_block(
@@ -562,5 +578,9 @@ def warmup() -> float:
     for obj in objectives:
         for name in ("paper", "anneal", "tabu"):
             solve(obj, Domain.binary(), strategy=name, max_iterations=1, seed=0)
+    # The two-valued annealing kernel's kinds: CSR and dense rows, float32 and float64 fields.
+    chain = np.diag(np.ones(11), 1)
+    for Q in (chain, 0.3 * chain, 0.3 * tiny):
+        solve(QuadraticObjective(Q), Domain.binary(), strategy="anneal", max_iterations=1, seed=0)
     return time.perf_counter() - start
 
