@@ -578,9 +578,10 @@ def warmup() -> float:
     for obj in objectives:
         for name in ("paper", "anneal", "tabu"):
             solve(obj, Domain.binary(), strategy=name, max_iterations=1, seed=0)
-    # The two-valued annealing kernel's kinds: CSR and dense rows, float32 and float64 fields.
+    # The two-valued annealing kernel's kinds: CSR and dense rows; int8, int32 and float64
+    # couplings (the binary runs above compiled dense int8).
     chain = np.diag(np.ones(11), 1)
-    for Q in (chain, 0.3 * chain, 0.3 * tiny):
+    for Q in (chain, 200 * chain, 0.3 * chain, 200 * tiny, 0.3 * tiny):
         solve(QuadraticObjective(Q), Domain.binary(), strategy="anneal", max_iterations=1, seed=0)
     return time.perf_counter() - start
 

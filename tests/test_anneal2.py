@@ -4,7 +4,7 @@
   the same random stream) on integer data, where every delta is exact.
 * Heat bath: the generic kernel, which makes the same draws.
 * Both: results independent of the thread count and the chunking, fields
-  stored as float32 only when that is exact, and the Boltzmann distribution
+  stored as integers only when that is exact, and the Boltzmann distribution
   at a fixed temperature.
 """
 
@@ -124,27 +124,31 @@ def _lowered(Q, linear, pairs):
     return anneal2.lower_flips(objective._lower()[0], values, offsets)
 
 
-def test_fields_are_float32_only_when_every_sum_is_an_exact_integer():
+def test_fields_are_integers_only_when_every_sum_is_an_exact_integer():
     Q = np.array([[1.0, 3.0], [0.0, -2.0]])
     exact = _lowered(Q, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])
-    assert exact.integral and exact.dtype is np.float32
+    assert exact.integral and exact.dtype is np.int32
+    assert exact.couplings.couplings.dtype == np.int8
     # K = S w_i w_j = 3 * 1 * 2; L_i = w_i (c_i + sum_j S_ij a_j + Q_ii (2 a_i + w_i)):
     # L_0 = 1 (1 - 3 + 1), L_1 = 2 (0 + 0 - 2 * 0)
-    assert exact.couplings.couplings.tolist() == [[0.0, 6.0], [6.0, 0.0]]
+    assert exact.couplings.couplings.tolist() == [[0, 6], [6, 0]]
     assert exact.linear.tolist() == [-1.0, 0.0]
     assert exact.bound == 0.0 + 3.0 * 2.0 * 2.0  # max_i |L_i| + sum_j |S_ij| w_i max w
-    large = _lowered(Q * 2.0**23, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])
-    assert large.integral and large.dtype is np.float64
+    wide = _lowered(Q * 100, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])
+    assert wide.dtype is np.int32 and wide.couplings.couplings.dtype == np.int32
+    large = _lowered(Q * 2.0**29, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])
+    assert large.integral and large.dtype is np.float64  # bound 12 * 2**29 >= 2**31
     real = _lowered(Q, [0.5, 0.0], [[0.0, 1.0], [0.0, 1.0]])
     assert not real.integral and real.dtype is np.float64
 
 
 def test_dense_rows_from_the_density_threshold_up():
-    pairs = [[0.0, 1.0]] * 10
-    assert isinstance(_lowered(np.triu(np.ones((10, 10)), 1), np.zeros(10), pairs).couplings,
-                      anneal2.FlipDense)
-    assert isinstance(_lowered(np.diag(np.ones(9), 1), np.zeros(10), pairs).couplings,
-                      anneal2.FlipSparse)
+    pairs = [[0.0, 1.0]] * 100
+    full = _lowered(np.triu(np.ones((100, 100)), 1), np.zeros(100), pairs)
+    chain = _lowered(np.diag(np.ones(99), 1), np.zeros(100), pairs)  # 2% of the pairs
+    assert isinstance(full.couplings, anneal2.FlipDense)
+    assert isinstance(chain.couplings, anneal2.FlipSparse)
+    assert chain.couplings.indices.dtype == np.int32 and chain.couplings.data.dtype == np.int8
 
 
 @pytest.mark.parametrize("rule", ["metropolis", "heat-bath"])

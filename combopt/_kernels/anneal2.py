@@ -11,13 +11,15 @@ t_j`` per variable, so the flip delta of ``i`` is ``(1 - 2 t_i) F_i`` -- one
 load and a sign -- and a flip of ``i`` adds ``+-K_ij`` to the ``F_j`` of its
 neighbours only: one pass over a CSR row (int32 indices) or a dense row.
 
-**float32 when exact.** When every ``K_ij`` and ``L_i`` is an integer and
-``bound = max_i (|L_i| + sum_j |K_ij|) < 2**24``, the couplings and the fields
-are stored as float32, which halves the memory traffic. This is exact: every
-integer of magnitude below ``2**24`` is a float32, and every value ``F_i`` ever
-holds -- the sum of ``L_i`` and some ``K_ij`` -- and every partial sum on the
-way is an integer of magnitude at most ``bound``, so each float32 addition
-has an exactly representable result and rounds nothing. Otherwise float64.
+**Integers when exact.** When every ``K_ij`` and ``L_i`` is an integer and
+``bound = max_i (|L_i| + sum_j |K_ij|) < 2**31``, the fields are int32 and the
+couplings int8 (``|K_ij| <= 127``, as for +-1 Ising models and OR-Library
+QUBOs) or int32. This is exact: every value ``F_i`` ever holds -- ``L_i``
+plus some of the ``K_ij`` -- and every partial sum on the way is an integer of
+magnitude at most ``bound``, so no addition overflows or rounds. (float32 would
+be exact for the same reason below ``2**24``; integers go further and make a
+dense row one byte per coupling, a quarter of the memory traffic.) Otherwise
+fields and couplings are float64.
 
 **Acceptance.** The heat bath is that of
 :func:`combopt._kernels.strategies._heat_bath_choice` for two values (accept
@@ -55,7 +57,7 @@ from combopt._kernels.quadratic import DenseQuadratic
 from combopt._kernels.rng import next_below, next_float, next_u64
 from combopt._kernels.strategies import _EXP_CUT, _load_read, _save_best, _store_read, _tolerance
 
-#: ``K`` in CSR form: indptr int64, indices int32, data float32 or float64.
+#: ``K`` in CSR form: indptr int64, indices int32, data int8, int32 or float64.
 FlipSparse = namedtuple("FlipSparse", ["indptr", "indices", "data"])
 #: ``K`` as an (n, n) C-order matrix with a zero diagonal.
 FlipDense = namedtuple("FlipDense", ["couplings"])
@@ -65,10 +67,10 @@ FlipModel = namedtuple("FlipModel", ["couplings", "linear", "integral", "bound",
 #: Dense rows from this fraction of nonzero couplings up. A dense row update is
 #: a contiguous SIMD loop over all n entries; a CSR row update touches only the
 #: neighbours but scatters. Measured with experiments/throughput.py (docs/engine.md).
-DENSE_FLIP_DENSITY = 0.25
+DENSE_FLIP_DENSITY = 0.08
 #: ... while the dense matrix stays below this many bytes.
 DENSE_FLIP_MAX_BYTES = 2**28
-_EXACT_FLOAT32 = 2.0**24  # every integer of magnitude below it is a float32
+_EXACT_INT32 = 2.0**31
 _EXACT_FLOAT64 = 2.0**53
 _TWO_53 = 9007199254740992.0
 _S11 = np.uint64(11)
@@ -92,7 +94,7 @@ def lower_flips(problem, values, offsets) -> FlipModel:
         (``L``, float64, shape (n,)), ``integral`` (``K`` and ``L`` are
         integers, so every delta is) and ``bound`` (``max_i |L_i| + sum_j
         |K_ij|``, the largest magnitude a field or flip delta can take) and
-        ``dtype`` (of the couplings and the fields: float32 when exact).
+        ``dtype`` (of the fields: int32 when exact, else float64).
 
     Examples
     --------
@@ -102,7 +104,7 @@ def lower_flips(problem, values, offsets) -> FlipModel:
     >>> p = DenseQuadratic(S, np.zeros(2), np.array([-1.0, 0.0]), 0.0)
     >>> m = lower_flips(p, np.array([-1.0, 1.0, -1.0, 1.0]), np.array([0, 2, 4]))
     >>> m.linear.tolist(), m.integral, m.bound, m.dtype.__name__
-    ([-6.0, -4.0], True, 14.0, 'float32')
+    ([-6.0, -4.0], True, 14.0, 'int32')
     """
     low = values[offsets[:-1]]
     width = values[offsets[:-1] + 1] - low
@@ -128,41 +130,56 @@ def lower_flips(problem, values, offsets) -> FlipModel:
         K = K.toarray() if dense else K
     data = K if dense else K.data
     integral = bool(np.all(data == np.round(data)) and np.all(linear == np.round(linear)))
-    integral = integral and bound < _EXACT_FLOAT64
-    dtype = np.float32 if integral and bound < _EXACT_FLOAT32 else np.float64
+    if integral and bound < _EXACT_INT32:
+        dtype = np.int32
+        small = float(np.max(np.abs(data), initial=0.0)) <= 127.0
+        coupling_dtype = np.int8 if small else np.int32
+    else:
+        integral = integral and bound < _EXACT_FLOAT64
+        dtype = coupling_dtype = np.float64
     if dense:
-        couplings = FlipDense(np.ascontiguousarray(K, dtype=dtype))
+        couplings = FlipDense(np.ascontiguousarray(K, dtype=coupling_dtype))
     else:
         K.sort_indices()
         index = np.int32 if n < 2**31 else np.int64
         couplings = FlipSparse(
             K.indptr.astype(np.int64),
             K.indices.astype(index),
-            np.ascontiguousarray(K.data, dtype=dtype),
+            np.ascontiguousarray(K.data, dtype=coupling_dtype),
         )
     return FlipModel(couplings, np.ascontiguousarray(linear), integral, bound, dtype)
 
 
 def _flip_row(model, fields, i, sign):
-    """Add ``sign`` times row ``i`` of ``K`` to ``fields``."""
+    """Add row ``i`` of ``K`` to ``fields`` (``sign > 0``) or subtract it."""
     raise NotImplementedError
 
 
 @overload(_flip_row, inline="always", jit_options={"cache": True})
 def _flip_row_impl(model, fields, i, sign):
+    # Separate loops for +K and -K: no multiply per entry (an integer one is slow).
     if is_kind(model, FlipSparse):
 
         def impl(model, fields, i, sign):
-            for p in range(model.indptr[i], model.indptr[i + 1]):
-                fields[model.indices[p]] += sign * model.data[p]
+            start, end = model.indptr[i], model.indptr[i + 1]
+            if sign > 0:
+                for p in range(start, end):
+                    fields[model.indices[p]] += model.data[p]
+            else:
+                for p in range(start, end):
+                    fields[model.indices[p]] -= model.data[p]
 
         return impl
     if is_kind(model, FlipDense):
 
         def impl(model, fields, i, sign):
             row = model.couplings[i]
-            for t in range(fields.shape[0]):
-                fields[t] += sign * row[t]
+            if sign > 0:
+                for t in range(fields.shape[0]):
+                    fields[t] += row[t]
+            else:
+                for t in range(fields.shape[0]):
+                    fields[t] -= row[t]
 
         return impl
     return None
@@ -265,7 +282,7 @@ def _table_sweep(st, x, sign, f, model, table, reach, rng, energy, target):
             if (bits >> _S11) < table[k]:
                 energy += np.float64(delta)
                 sign[i] = -s
-                x[i] = 1 if s > 0.0 else 0
+                x[i] = 1 if s > 0 else 0
                 _flip_row(model, f, i, s)
                 if energy <= target:
                     return rng, energy, i + 1, False
@@ -287,7 +304,7 @@ def _sweep(st, x, sign, f, model, sequential, metropolis, beta, table, reach, rn
         s = sign[i]
         delta = s * f[i]
         if greedy:
-            accept = delta < 0.0 or (delta == 0.0 and s > 0.0)
+            accept = delta < 0 or (delta == 0 and s > 0)
         elif metropolis:
             rng, accept = _metropolis_accept(delta, beta, rng, reach >= 0, table, reach)
         else:
@@ -295,7 +312,7 @@ def _sweep(st, x, sign, f, model, sequential, metropolis, beta, table, reach, rn
         if accept:
             energy += np.float64(delta)
             sign[i] = -s
-            x[i] = 1 if s > 0.0 else 0
+            x[i] = 1 if s > 0 else 0
             _flip_row(model, f, i, s)
             if energy <= target:
                 return rng, energy, step + 1, False
@@ -312,7 +329,7 @@ def _anneal_flips_read(
     # sign[i] = 1 - 2 t_i: the flip delta is sign[i] * f[i], and a flip adds sign[i] K_i to f.
     sign = np.empty(n, dtype=f.dtype)
     for i in range(n):
-        sign[i] = 1.0 if x[i] == 0 else -1.0
+        sign[i] = 1 if x[i] == 0 else -1
     cap = table.shape[0] - 2
     energy, best, rng, evaluations, stall = _load_read(st, r)
     for it in range(betas.shape[0]):
