@@ -578,10 +578,14 @@ def warmup() -> float:
     for obj in objectives:
         for name in ("paper", "anneal", "tabu"):
             solve(obj, Domain.binary(), strategy=name, max_iterations=1, seed=0)
-    # The two-valued annealing kernel's kinds: CSR and dense rows; int8, int32 and float64
-    # couplings (the binary runs above compiled dense int8).
+    # The two-valued annealing kernel's kinds: CSR and dense rows with int16/int8,
+    # int32/int8, int32/int32 and float64 fields/couplings (the binary runs above
+    # compiled dense int16/int8).
     chain = np.diag(np.ones(11), 1)
-    for Q in (chain, 200 * chain, 0.3 * chain, 200 * tiny, 0.3 * tiny):
+    star = np.zeros((300, 300))
+    star[0, 1:] = 127.0  # a field bound of 299 * 127 >= 2**15
+    full = np.triu(np.full((300, 300), 127.0), 1)
+    for Q in (chain, star, full, 200 * chain, 0.3 * chain, 200 * tiny, 0.3 * tiny):
         solve(QuadraticObjective(Q), Domain.binary(), strategy="anneal", max_iterations=1, seed=0)
     return time.perf_counter() - start
 

@@ -127,7 +127,7 @@ def _lowered(Q, linear, pairs):
 def test_fields_are_integers_only_when_every_sum_is_an_exact_integer():
     Q = np.array([[1.0, 3.0], [0.0, -2.0]])
     exact = _lowered(Q, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])
-    assert exact.integral and exact.dtype is np.int32
+    assert exact.integral and exact.dtype is np.int16
     assert exact.couplings.couplings.dtype == np.int8
     # K = S w_i w_j = 3 * 1 * 2; L_i = w_i (c_i + sum_j S_ij a_j + Q_ii (2 a_i + w_i)):
     # L_0 = 1 (1 - 3 + 1), L_1 = 2 (0 + 0 - 2 * 0)
@@ -136,6 +136,12 @@ def test_fields_are_integers_only_when_every_sum_is_an_exact_integer():
     assert exact.bound == 0.0 + 3.0 * 2.0 * 2.0  # max_i |L_i| + sum_j |S_ij| w_i max w
     wide = _lowered(Q * 100, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])
     assert wide.dtype is np.int32 and wide.couplings.couplings.dtype == np.int32
+    deep = _lowered(Q * 21, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])  # |K| = 126, bound 252
+    assert deep.dtype is np.int16 and deep.couplings.couplings.dtype == np.int8
+    star = np.zeros((300, 300))
+    star[0, 1:] = 127.0  # bound 299 * 127 >= 2**15: int32 fields, int8 couplings
+    tall = _lowered(star, np.zeros(300), [[0.0, 1.0]] * 300)
+    assert tall.dtype is np.int32 and tall.couplings.data.dtype == np.int8
     large = _lowered(Q * 2.0**29, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])
     assert large.integral and large.dtype is np.float64  # bound 12 * 2**29 >= 2**31
     real = _lowered(Q, [0.5, 0.0], [[0.0, 1.0], [0.0, 1.0]])
