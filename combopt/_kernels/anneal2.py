@@ -33,10 +33,10 @@ downhill and level moves or past the ``exp(-40)`` cut-off): with a draw
 always at hand, the decision is one comparison without a data-dependent
 branch before it, and on this hardware mispredicted branches, not arithmetic,
 are what an attempt costs. ``tests/naive.py`` has the slow reference of this
-rule (``metropolis_two_valued``). For integer deltas a sweep whose
-deltas fit a short table (at most ``n / 4`` integers inside ``beta d < 40``)
-precomputes ``ceil(exp(-beta d) 2**53)`` for each and compares the draw's top
-53 bits with it: ``u = k / 2**53 < p`` holds exactly when ``k < ceil(p
+rule (``metropolis_two_valued``). For integer deltas a sweep whose deltas fit
+a short table (at most ``max(n / 4, 64)`` integers below the bound or inside
+``beta d < 40``) precomputes ``ceil(exp(-beta d) 2**53)`` for each and
+compares the draw's top 53 bits with it: ``u = k / 2**53 < p`` holds exactly when ``k < ceil(p
 2**53)``, so the table decides bit for bit as ``u < exp(-beta d)`` would.
 
 The per-read fields live in an array the solver keeps next to the
@@ -69,8 +69,8 @@ FlipModel = namedtuple("FlipModel", ["couplings", "linear", "integral", "bound",
 #: a contiguous SIMD loop over all n entries; a CSR row update touches only the
 #: neighbours but scatters. Measured with experiments/throughput.py (docs/engine.md).
 DENSE_FLIP_DENSITY = 0.08
-#: ... while the dense matrix stays below this many bytes.
-DENSE_FLIP_MAX_BYTES = 2**28
+#: ... while ``4 n**2`` stays below this many bytes (the lowering's float64 temporary is twice it).
+DENSE_FLIP_MAX_BYTES = 2**27
 _EXACT_INT16 = 2.0**15
 _EXACT_INT32 = 2.0**31
 _EXACT_FLOAT64 = 2.0**53
@@ -94,7 +94,7 @@ def lower_flips(problem, values, offsets) -> FlipModel:
     FlipModel
         ``couplings`` (a :data:`FlipSparse` or :data:`FlipDense`), ``linear``
         (``L``, float64, shape (n,)), ``integral`` (``K`` and ``L`` are
-        integers, so every delta is) and ``bound`` (``max_i |L_i| + sum_j
+        integers, so every delta is), ``bound`` (``max_i |L_i| + sum_j
         |K_ij|``, the largest magnitude a field or flip delta can take) and
         ``dtype`` (of the fields: int16 or int32 when exact, else float64).
 
@@ -126,7 +126,9 @@ def lower_flips(problem, values, offsets) -> FlipModel:
     bound = float(np.max(np.abs(linear) + scale * np.max(np.abs(width)), initial=0.0))
     dense = nonzero >= DENSE_FLIP_DENSITY * n * n and 4 * n * n <= DENSE_FLIP_MAX_BYTES
     if isinstance(problem, DenseQuadratic):
-        K = S * np.outer(width, width) if dense else sp.csr_array(S * np.outer(width, width))
+        K = S * width[:, None]  # one n x n temporary, scaled in place
+        K *= width[None, :]
+        K = K if dense else sp.csr_array(K)
     else:
         K = sp.csr_array(sp.diags_array(width) @ S @ sp.diags_array(width))
         K = K.toarray() if dense else K
