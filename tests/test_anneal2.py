@@ -80,11 +80,13 @@ def test_metropolis_makes_the_moves_of_the_slow_reference(case, representation, 
 
 @pytest.mark.parametrize("density", [0.05, 1.0])  # CSR rows and dense rows
 @pytest.mark.parametrize("order", ["sequential", "random"])
-def test_heat_bath_makes_the_moves_of_the_generic_kernel(density, order, monkeypatch):
+@pytest.mark.parametrize("scale", [1, 5])  # small deltas: a table at every sweep; larger: cold ones
+def test_heat_bath_makes_the_moves_of_the_generic_kernel(density, order, scale, monkeypatch):
     rng = np.random.default_rng(3)
     n = 120
-    Q = rng.integers(-5, 6, size=(n, n)) * (rng.random((n, n)) < density)
-    objective = QuadraticObjective(Q.astype(float), rng.integers(-5, 6, size=n).astype(float))
+    Q = rng.integers(-scale, scale + 1, size=(n, n)) * (rng.random((n, n)) < density)
+    linear = rng.integers(-scale, scale + 1, size=n).astype(float)
+    objective = QuadraticObjective(Q.astype(float), linear)
     kwargs = {"strategy": Annealing(num_sweeps=60, order=order), "num_reads": 2, "seed": 5,
               "polish": False}
     for domain in (Domain.binary(), Domain.spin(), Domain([-2.0, 3.0])):

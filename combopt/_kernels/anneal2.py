@@ -37,7 +37,9 @@ rule (``metropolis_two_valued``). For integer deltas a sweep whose deltas fit
 a short table (at most ``max(n / 4, 64)`` integers below the bound or inside
 ``beta d < 40``) precomputes ``ceil(exp(-beta d) 2**53)`` for each and
 compares the draw's top 53 bits with it: ``u = k / 2**53 < p`` holds exactly when ``k < ceil(p
-2**53)``, so the table decides bit for bit as ``u < exp(-beta d)`` would.
+2**53)``, so the table decides bit for bit as ``u < exp(-beta d)`` would. The heat
+bath has the same kind of table (``_fill_heat_table``), exact against the
+generic kernel's ``u * (1 + exp(z)) < 1``, with the generic kernel's draws.
 
 The per-read fields live in an array the solver keeps next to the
 :data:`~combopt._kernels.strategies.ReadState` (filled from ``x_idx`` on a
@@ -55,7 +57,7 @@ from numba.extending import overload
 
 from combopt._kernels.protocol import is_kind
 from combopt._kernels.quadratic import DenseQuadratic
-from combopt._kernels.rng import next_below, next_float, next_u64
+from combopt._kernels.rng import next_below, next_u64
 from combopt._kernels.strategies import _EXP_CUT, _load_read, _save_best, _store_read, _tolerance
 
 #: ``K`` in CSR form: indptr int64, indices int32, data int8, int32 or float64.
@@ -235,6 +237,24 @@ def _fill_table(beta, reach, table):
     table[reach + 1] = np.uint64(0)
 
 
+@njit(cache=True)
+def _fill_heat_table(beta, reach, table):
+    """Heat-bath thresholds of the integer deltas ``-reach..reach`` at ``beta``.
+
+    ``table[d + reach]`` counts the ``k`` with ``fl(k c) < 2**53``, ``c = 1 +
+    exp(beta d)``: as ``u = k / 2**53`` scales exactly, that is the generic
+    kernel's ``u * (1 + exp(z)) < 1``, and ``fl(k c)`` grows with ``k``.
+    """
+    for d in range(-reach, reach + 1):
+        c = 1.0 + np.exp(beta * np.float64(d))
+        k = np.int64(_TWO_53 / c)  # near the largest k with fl(k c) < 2**53
+        while k > 0 and np.float64(k) * c >= _TWO_53:
+            k -= 1
+        while k + 1 < np.int64(_TWO_53) and np.float64(k + 1) * c < _TWO_53:
+            k += 1
+        table[d + reach] = np.uint64(k + 1)
+
+
 @njit(cache=True, inline="always")
 def _metropolis_accept(delta, beta, rng, use_table, table, reach):
     """Accept a flip with probability ``min(1, exp(-beta delta))``: one draw, always.
@@ -253,17 +273,21 @@ def _metropolis_accept(delta, beta, rng, use_table, table, reach):
 
 
 @njit(cache=True, inline="always")
-def _heat_bath_accept(delta, beta, rng):
+def _heat_bath_accept(delta, beta, rng, use_table, table, reach):
     """Accept a flip with probability ``1 / (1 + exp(beta delta))``, as the generic kernel.
 
-    Draws (``next_float``) only inside the ``|beta delta| < 40`` window.
+    Draws (``next_float``'s 53 bits) only inside the ``|beta delta| < 40``
+    window; with ``use_table``, ``table[delta + reach]`` replaces the ``exp``.
     """
     z = beta * np.float64(delta)
     if z >= _EXP_CUT:
         return rng, False
     if z <= -_EXP_CUT:
         return rng, True
-    rng, u = next_float(rng)
+    rng, bits = next_u64(rng)
+    if use_table:
+        return rng, (bits >> _S11) < table[np.int64(delta) + reach]
+    u = np.float64(bits >> _S11) * _INV_2_53
     return rng, u * (1.0 + np.exp(z)) < 1.0
 
 
@@ -312,7 +336,7 @@ def _sweep(st, x, sign, f, model, sequential, metropolis, beta, table, reach, rn
         elif metropolis:
             rng, accept = _metropolis_accept(delta, beta, rng, reach >= 0, table, reach)
         else:
-            rng, accept = _heat_bath_accept(delta, beta, rng)
+            rng, accept = _heat_bath_accept(delta, beta, rng, reach >= 0, table, reach)
         if accept:
             energy += np.float64(delta)
             sign[i] = -s
@@ -334,21 +358,23 @@ def _anneal_flips_read(
     sign = np.empty(n, dtype=f.dtype)
     for i in range(n):
         sign[i] = 1 if x[i] == 0 else -1
-    cap = table.shape[0] - 2
+    cap = (table.shape[0] - 2) // 2
     energy, best, rng, evaluations, stall = _load_read(st, r)
     for it in range(betas.shape[0]):
         if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
             break
         beta = betas[it]
         reach = -1
-        if metropolis and beta != np.inf and cap >= 0:
+        if beta != np.inf and cap >= 0:
             if bound <= cap:
                 reach = bound  # no delta is larger
             elif _EXP_CUT / beta <= cap:
-                reach = _uphill_reach(beta)
-            if reach >= 0:
+                reach = _uphill_reach(beta)  # |beta d| < 40 within it, as beta (-d) = -(beta d)
+            if reach >= 0 and metropolis:
                 _fill_table(beta, reach, table)
-        if sequential and reach >= 0:
+            elif reach >= 0:
+                _fill_heat_table(beta, reach, table)
+        if sequential and metropolis and reach >= 0:
             rng, energy, steps, stopped = _table_sweep(
                 st, x, sign, f, model, table, reach, rng, energy, target
             )
@@ -386,10 +412,11 @@ def run_anneal_flips(
     read's first call). ``integral`` and ``bound`` enable the acceptance tables.
     """
     n = st.x_idx.shape[1]
-    # Integer deltas get acceptance tables when they are short against a sweep
-    # (at most n / 4 exponentials per sweep, instead of one per uphill attempt).
+    # Integer deltas get acceptance tables when they are short against a sweep (at
+    # most n / 4 exponentials per sweep, n / 2 for the heat bath's two-sided table,
+    # instead of one per attempt in the exp(-40) window).
     cap = min(max(n // 4, 64), np.int64(min(bound, 2.0**62))) if integral else -1
-    table = np.zeros(cap + 2, dtype=np.uint64)
+    table = np.zeros(2 * cap + 2, dtype=np.uint64)  # heat bath: -cap..cap
     ibound = np.int64(min(bound, 2.0**62))
     for r in range(lo, hi):
         if ready[r] == 0:
