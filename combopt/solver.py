@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from combopt._kernels import interpreted
+from combopt._kernels import anneal2, interpreted
 from combopt._kernels import strategies as jit_kernels
 from combopt._kernels import tabu_tree
 from combopt._kernels.protocol import FLIP_KINDS
@@ -248,8 +248,21 @@ class _Runner:
         self.clock_betas: np.ndarray | None = None
         # Two-valued domains and a kind that updates every flip's delta: the same
         # tabu search, reading the deltas instead of calling obj_deltas n times a move.
-        flips = type(problem) in FLIP_KINDS and bool(np.all(offsets[1:] - offsets[:-1] == 2))
+        two_valued = bool(np.all(offsets[1:] - offsets[:-1] == 2))
+        flips = type(problem) in FLIP_KINDS and two_valued
         self.tabu_kernel = kernels.run_tabu_flips if flips else kernels.run_tabu
+        # QUBO and Ising annealing: anneal2's kernel, one cached field per variable;
+        # its per-read fields live here, next to the read state.
+        self.anneal_flips: tuple | None = None
+        quadratic = type(problem) in (DenseQuadratic, SparseQuadratic)
+        if isinstance(strategy, Annealing) and two_valued and quadratic:
+            model = anneal2.lower_flips(problem, values, offsets)
+            reads, n = state.x_idx.shape
+            fields = np.zeros((reads, n), dtype=model.dtype)
+            ready = np.zeros(reads, dtype=np.int64)
+            self.anneal_flips = (
+                model.couplings, model.linear, model.integral, model.bound, fields, ready
+            )
         if isinstance(strategy, Tabu):
             self._choose_tabu(strategy, problem, flips)
 
@@ -358,7 +371,11 @@ class _Runner:
                 betas = self.betas[np.arange(start, start + n_iters) % self.betas.shape[0]]
             sequential = self.strategy.order == "sequential"
             metropolis = self.strategy.rule == "metropolis"
-            block(k.run_anneal, st, betas, sequential, metropolis, self.target, self.max_stall, trace)
+            tail = (betas, sequential, metropolis, self.target, self.max_stall, trace)
+            if self.anneal_flips is None:
+                block(k.run_anneal, st, *tail)
+            else:
+                block(anneal2.run_anneal_flips, st, *tail, *self.anneal_flips)
         elif self.tabu_kernel is tabu_tree.run_tabu_tree:
             width = tabu_tree.MEMORY_WIDTH
             memory = self.tabu_memory if state is None else np.zeros((0, width), np.int64)
@@ -746,4 +763,18 @@ def warmup() -> float:
     for objective, domain in _warmup_runs():
         for name in STRATEGIES:
             solve(objective, domain, strategy=name, max_iterations=1, seed=0)
+    # The two-valued annealing kernel's kinds: CSR and dense rows with int16/int8,
+    # int32/int8, int32/int32 and float64 fields/couplings (the binary runs above
+    # compiled dense int16/int8).
+    chain = np.diag(np.ones(11), 1)
+    star = np.zeros((300, 300))
+    star[0, 1:] = 127.0  # a field bound of 299 * 127 >= 2**15
+    full = np.triu(np.full((300, 300), 127.0), 1)
+    tiny = np.array([[1.0, -1.0], [0.0, 2.0]])
+    for Q in (chain, star, full, 200 * chain, 0.3 * chain, 200 * tiny, 0.3 * tiny):
+        solve(QuadraticObjective(Q), Domain.binary(), strategy="anneal", max_iterations=1, seed=0)
+    # Tabu on tournament trees with breakout perturbations (sparse two-valued problems).
+    breakout = Tabu(moves="tree", perturbation="adaptive")
+    for domain in (Domain.binary(), Domain.spin()):
+        solve(QuadraticObjective(chain), domain, strategy=breakout, max_iterations=1, seed=0)
     return time.perf_counter() - start

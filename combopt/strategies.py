@@ -68,7 +68,10 @@ class Annealing:
         distribution over the whole domain. ``"metropolis"`` proposes one other
         value uniformly and accepts it with probability ``min(1, exp(-beta
         delta))``: downhill and level moves cost no random draw, which is what
-        makes simulated-annealing samplers fast on plateau-rich problems.
+        makes simulated-annealing samplers fast on plateau-rich problems. (Over
+        two-valued domains a quadratic objective runs a dedicated kernel that
+        draws for every attempt instead, which avoids a branch: the same
+        acceptance probabilities, another random stream; see docs/engine.md.)
     num_sweeps : int
         Length of one annealing cycle, in iterations. A run longer than one
         cycle (``max_iterations > num_sweeps``) re-heats and anneals again from

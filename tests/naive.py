@@ -150,6 +150,34 @@ def paper_algorithm2(energy, domains, x0, rng_state: int, iterations: int):
     return x, errors
 
 
+def metropolis_two_valued(energy, domains, x0, rng_state: int, betas, sequential=True):
+    """Metropolis sweeps over two-valued domains, drawing one number for every attempt.
+
+    The rule of ``combopt._kernels.anneal2``: each step picks a variable (in
+    order, or ``SplitMix64.below(n)``), computes the flip's delta by two full
+    energy evaluations, draws ``u = (next_u64 >> 11) / 2**53`` and accepts when
+    ``beta * delta <= 0`` or ``beta * delta < 40`` and ``u < exp(-beta * delta)``.
+
+    Returns the energy after each sweep and the state after each sweep.
+    """
+    x = np.array(x0, dtype=float)
+    rng = SplitMix64(rng_state)
+    n = len(x)
+    energies, states = [], []
+    for beta in betas:
+        for step in range(n):
+            i = step if sequential else rng.below(n)
+            y = x.copy()
+            y[i] = domains[i][1] if x[i] == domains[i][0] else domains[i][0]
+            z = beta * (energy(y) - energy(x))
+            u = (rng.next_u64() >> 11) / 2.0**53
+            if z <= 0.0 or (z < 40.0 and u < math.exp(-z)):
+                x = y
+        energies.append(energy(x))
+        states.append(x.copy())
+    return energies, states
+
+
 def lenet_logits(conv, head_weights, head_biases, image):
     """LeNet logits of one 28 x 28 image by explicit loops (conv, relu, max-pool, dense)."""
     w1, b1, w2, b2 = conv

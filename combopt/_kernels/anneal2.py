@@ -1,0 +1,429 @@
+"""Annealing over two-valued domains (QUBO, Ising): one cached field per variable.
+
+With two values per variable, ``x_i = a_i + w_i t_i`` with ``t_i`` in {0, 1}
+(``a_i`` the lower value, ``w_i > 0`` the gap), and a quadratic objective is
+
+    E(t) = const + sum_i L_i t_i + sum_{i<j} K_ij t_i t_j,
+    K_ij = S_ij w_i w_j,   L_i = w_i (c_i + sum_j S_ij a_j + Q_ii (2 a_i + w_i))
+
+(``S = Q + Q^T`` off the diagonal). The kernel keeps ``F_i = L_i + sum_j K_ij
+t_j`` per variable, so the flip delta of ``i`` is ``(1 - 2 t_i) F_i`` -- one
+load and a sign -- and a flip of ``i`` adds ``+-K_ij`` to the ``F_j`` of its
+neighbours only: one pass over a CSR row (int32 indices) or a dense row.
+
+**Integers when exact.** When every ``K_ij`` and ``L_i`` is an integer and
+``bound = max_i (|L_i| + sum_j |K_ij|)`` is below ``2**15`` (``2**31``), the
+fields are int16 (int32) and the couplings int8 when ``|K_ij| <= 127`` (as for
++-1 Ising models and OR-Library QUBOs), else int32. This is exact: every value
+``F_i`` ever holds -- ``L_i`` plus some of the ``K_ij`` -- and every partial
+sum on the way is an integer of magnitude at most ``bound``, so no addition
+overflows or rounds. (float32 would be exact for the same reason below
+``2**24``; small integers make a dense row one byte per coupling and a field two,
+and a row update twice as fast as with float32, measured.) Otherwise fields
+and couplings are float64.
+
+**Acceptance.** The heat bath is that of
+:func:`combopt._kernels.strategies._heat_bath_choice` for two values (accept
+with probability ``1 / (1 + exp(beta delta))``) with the same random draws, so
+on integer data, where both kernels' deltas are exact, it makes the same moves
+as the generic kernel. The Metropolis rule accepts with probability ``min(1,
+exp(-beta delta))`` like the generic one, but draws one random number for
+*every* attempt, downhill ones included (the generic kernel draws none for
+downhill and level moves or past the ``exp(-40)`` cut-off): with a draw
+always at hand, the decision is one comparison without a data-dependent
+branch before it, and on this hardware mispredicted branches, not arithmetic,
+are what an attempt costs. ``tests/naive.py`` has the slow reference of this
+rule (``metropolis_two_valued``). For integer deltas a sweep whose deltas fit
+a short table (at most ``max(n / 4, 64)`` integers below the bound or inside
+``beta d < 40``) precomputes ``ceil(exp(-beta d) 2**53)`` for each and
+compares the draw's top 53 bits with it: ``u = k / 2**53 < p`` holds exactly when ``k < ceil(p
+2**53)``, so the table decides bit for bit as ``u < exp(-beta d)`` would. The heat
+bath has the same kind of table (``_fill_heat_table``), exact against the
+generic kernel's ``u * (1 + exp(z)) < 1``, with the generic kernel's draws.
+
+The per-read fields live in an array the solver keeps next to the
+:data:`~combopt._kernels.strategies.ReadState` (filled from ``x_idx`` on a
+read's first call), so chunked runs compute exactly what one long run does;
+the objective's own cache (the fields ``h``) is rewritten from them at the end
+of every call.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+from numba.extending import overload
+
+from combopt._kernels.protocol import is_kind
+from combopt._kernels.quadratic import DenseQuadratic
+from combopt._kernels.rng import next_below, next_u64
+from combopt._kernels.strategies import _EXP_CUT, _load_read, _save_best, _store_read, _tolerance
+
+#: ``K`` in CSR form: indptr int64, indices int32, data int8, int32 or float64.
+FlipSparse = namedtuple("FlipSparse", ["indptr", "indices", "data"])
+#: ``K`` as an (n, n) C-order matrix with a zero diagonal.
+FlipDense = namedtuple("FlipDense", ["couplings"])
+#: What the solver keeps for a two-valued quadratic run (Python side only).
+FlipModel = namedtuple("FlipModel", ["couplings", "linear", "integral", "bound", "dtype"])
+
+#: Dense rows from this fraction of nonzero couplings up. A dense row update is
+#: a contiguous SIMD loop over all n entries; a CSR row update touches only the
+#: neighbours but scatters. Measured with experiments/throughput.py (docs/engine.md).
+DENSE_FLIP_DENSITY = 0.08
+#: ... while ``4 n**2`` stays below this many bytes (the lowering's float64 temporary is twice it).
+DENSE_FLIP_MAX_BYTES = 2**27
+_EXACT_INT16 = 2.0**15
+_EXACT_INT32 = 2.0**31
+_EXACT_FLOAT64 = 2.0**53
+_TWO_53 = 9007199254740992.0
+_S11 = np.uint64(11)
+_INV_2_53 = 1.0 / _TWO_53
+_POLL_BLOCK = 1024  # steps between two polls of st.stop
+
+
+def lower_flips(problem, values, offsets) -> FlipModel:
+    """``K``, ``L``, exactness and the field bound of a two-valued quadratic problem.
+
+    Parameters
+    ----------
+    problem : DenseQuadratic or SparseQuadratic
+    values, offsets : ndarray
+        The lowered domain; every variable has exactly two values.
+
+    Returns
+    -------
+    FlipModel
+        ``couplings`` (a :data:`FlipSparse` or :data:`FlipDense`), ``linear``
+        (``L``, float64, shape (n,)), ``integral`` (``K`` and ``L`` are
+        integers, so every delta is), ``bound`` (``max_i |L_i| + sum_j
+        |K_ij|``, the largest magnitude a field or flip delta can take) and
+        ``dtype`` (of the fields: int16 or int32 when exact, else float64).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from combopt._kernels.quadratic import DenseQuadratic
+    >>> S = np.array([[0.0, 2.0], [2.0, 0.0]])
+    >>> p = DenseQuadratic(S, np.zeros(2), np.array([-1.0, 0.0]), 0.0)
+    >>> m = lower_flips(p, np.array([-1.0, 1.0, -1.0, 1.0]), np.array([0, 2, 4]))
+    >>> m.linear.tolist(), m.integral, m.bound, m.dtype.__name__
+    ([-6.0, -4.0], True, 14.0, 'int16')
+    """
+    low = values[offsets[:-1]]
+    width = values[offsets[:-1] + 1] - low
+    n = low.shape[0]
+    if isinstance(problem, DenseQuadratic):
+        S = problem.couplings
+        nonzero = np.count_nonzero(S)
+        field_at_low = S @ low
+        scale = np.abs(S).sum(axis=1) * np.abs(width)
+    else:
+        S = sp.csr_array((problem.data, problem.indices, problem.indptr), shape=(n, n))
+        nonzero = problem.data.shape[0]
+        field_at_low = S @ low
+        scale = np.asarray(abs(S).sum(axis=1)).ravel() * np.abs(width)
+    linear = width * (problem.linear + field_at_low + problem.diag * (2.0 * low + width))
+    # K_ij = S_ij w_i w_j: integral and bounded when every entry is.
+    bound = float(np.max(np.abs(linear) + scale * np.max(np.abs(width)), initial=0.0))
+    dense = nonzero >= DENSE_FLIP_DENSITY * n * n and 4 * n * n <= DENSE_FLIP_MAX_BYTES
+    if isinstance(problem, DenseQuadratic):
+        K = S * width[:, None]  # one n x n temporary, scaled in place
+        K *= width[None, :]
+        K = K if dense else sp.csr_array(K)
+    else:
+        K = sp.csr_array(sp.diags_array(width) @ S @ sp.diags_array(width))
+        K = K.toarray() if dense else K
+    data = K if dense else K.data
+    integral = bool(np.all(data == np.round(data)) and np.all(linear == np.round(linear)))
+    if integral and bound < _EXACT_INT32:
+        small = float(np.max(np.abs(data), initial=0.0)) <= 127.0
+        coupling_dtype = np.int8 if small else np.int32
+        dtype = np.int16 if small and bound < _EXACT_INT16 else np.int32
+    else:
+        integral = integral and bound < _EXACT_FLOAT64
+        dtype = coupling_dtype = np.float64
+    if dense:
+        couplings = FlipDense(np.ascontiguousarray(K, dtype=coupling_dtype))
+    else:
+        K.sort_indices()
+        index = np.int32 if n < 2**31 else np.int64
+        couplings = FlipSparse(
+            K.indptr.astype(np.int64),
+            K.indices.astype(index),
+            np.ascontiguousarray(K.data, dtype=coupling_dtype),
+        )
+    return FlipModel(couplings, np.ascontiguousarray(linear), integral, bound, dtype)
+
+
+def _flip_row(model, fields, i, sign):
+    """Add row ``i`` of ``K`` to ``fields`` (``sign > 0``) or subtract it."""
+    raise NotImplementedError
+
+
+@overload(_flip_row, inline="always", jit_options={"cache": True})
+def _flip_row_impl(model, fields, i, sign):
+    # Separate loops for +K and -K: no multiply per entry (an integer one is slow).
+    if is_kind(model, FlipSparse):
+
+        def impl(model, fields, i, sign):
+            start, end = model.indptr[i], model.indptr[i + 1]
+            if sign > 0:
+                for p in range(start, end):
+                    fields[model.indices[p]] += model.data[p]
+            else:
+                for p in range(start, end):
+                    fields[model.indices[p]] -= model.data[p]
+
+        return impl
+    if is_kind(model, FlipDense):
+
+        def impl(model, fields, i, sign):
+            row = model.couplings[i]
+            if sign > 0:
+                for t in range(fields.shape[0]):
+                    fields[t] += row[t]
+            else:
+                for t in range(fields.shape[0]):
+                    fields[t] -= row[t]
+
+        return impl
+    return None
+
+
+@njit(cache=True)
+def _fill_fields(model, linear, x, fields):
+    """``fields = L + K t`` summed in float64 (exact on integer data), then stored."""
+    n = x.shape[0]
+    acc = linear.copy()
+    for j in range(n):
+        if x[j] != 0:
+            _flip_row(model, acc, j, 1.0)
+    for j in range(n):
+        fields[j] = acc[j]
+
+
+@njit(cache=True)
+def _store_cache(problem, values, offsets, fields, cache):
+    """The objective's fields ``h`` from ``F_i = w_i (c_i + h_i + Q_ii (2 a_i + w_i))``."""
+    for i in range(fields.shape[0]):
+        low = values[offsets[i]]
+        width = values[offsets[i] + 1] - low
+        cache[i] = fields[i] / width - problem.linear[i] - problem.diag[i] * (2.0 * low + width)
+
+
+@njit(cache=True, inline="always")
+def _uphill_reach(beta):
+    """The largest integer ``d`` with ``beta * d < 40`` (``beta * d`` as float64)."""
+    d = np.int64(_EXP_CUT / beta)
+    while d > 0 and beta * np.float64(d) >= _EXP_CUT:
+        d -= 1
+    while beta * np.float64(d + 1) < _EXP_CUT:
+        d += 1
+    return d
+
+
+@njit(cache=True)
+def _fill_table(beta, reach, table):
+    """Acceptance thresholds of the integer deltas ``0..reach + 1`` at ``beta``.
+
+    ``table[d] = ceil(exp(-beta d) 2**53)``, 2**53 for ``d = 0`` (always) and 0
+    past ``reach`` (never), so that ``bits >> 11 < table[d]`` is ``u < p``.
+    """
+    table[0] = np.uint64(_TWO_53)
+    for d in range(1, reach + 1):
+        z = beta * np.float64(d)
+        table[d] = np.uint64(np.ceil(np.exp(-z) * _TWO_53)) if z < _EXP_CUT else np.uint64(0)
+    table[reach + 1] = np.uint64(0)
+
+
+@njit(cache=True)
+def _fill_heat_table(beta, reach, table):
+    """Heat-bath thresholds of the integer deltas ``-reach..reach`` at ``beta``.
+
+    ``table[d + reach]`` counts the ``k`` with ``fl(k c) < 2**53``, ``c = 1 +
+    exp(beta d)``: as ``u = k / 2**53`` scales exactly, that is the generic
+    kernel's ``u * (1 + exp(z)) < 1``, and ``fl(k c)`` grows with ``k``.
+    """
+    for d in range(-reach, reach + 1):
+        c = 1.0 + np.exp(beta * np.float64(d))
+        k = np.int64(_TWO_53 / c)  # near the largest k with fl(k c) < 2**53
+        while k > 0 and np.float64(k) * c >= _TWO_53:
+            k -= 1
+        while k + 1 < np.int64(_TWO_53) and np.float64(k + 1) * c < _TWO_53:
+            k += 1
+        table[d + reach] = np.uint64(k + 1)
+
+
+@njit(cache=True, inline="always")
+def _metropolis_accept(delta, beta, rng, use_table, table, reach):
+    """Accept a flip with probability ``min(1, exp(-beta delta))``: one draw, always.
+
+    Drawing for every attempt (downhill ones included) makes the test one
+    comparison with no data-dependent branch before it: mispredicted branches,
+    not arithmetic, are the cost of an attempt.
+    """
+    rng, bits = next_u64(rng)
+    if use_table:  # an integer delta: table[clamp(delta)] holds ceil(p 2**53)
+        k = min(max(np.int64(delta), 0), reach + 1)
+        return rng, (bits >> _S11) < table[k]
+    z = beta * np.float64(delta)
+    u = np.float64(bits >> _S11) * _INV_2_53
+    return rng, z <= 0.0 or (z < _EXP_CUT and u < np.exp(-z))
+
+
+@njit(cache=True, inline="always")
+def _heat_bath_accept(delta, beta, rng, use_table, table, reach):
+    """Accept a flip with probability ``1 / (1 + exp(beta delta))``, as the generic kernel.
+
+    Draws (``next_float``'s 53 bits) only inside the ``|beta delta| < 40``
+    window; with ``use_table``, ``table[delta + reach]`` replaces the ``exp``.
+    """
+    z = beta * np.float64(delta)
+    if z >= _EXP_CUT:
+        return rng, False
+    if z <= -_EXP_CUT:
+        return rng, True
+    rng, bits = next_u64(rng)
+    if use_table:
+        return rng, (bits >> _S11) < table[np.int64(delta) + reach]
+    u = np.float64(bits >> _S11) * _INV_2_53
+    return rng, u * (1.0 + np.exp(z)) < 1.0
+
+
+@njit(cache=True, inline="always")
+def _table_sweep(st, x, sign, f, model, table, reach, rng, energy, target):
+    """One sequential Metropolis sweep on integer deltas: the hot loop, specialised.
+
+    Returns ``(rng, energy, steps, stopped)``: steps taken (``n`` unless the
+    target was reached or ``st.stop`` was set) and whether ``st.stop`` was seen.
+    """
+    n = x.shape[0]
+    for start in range(0, n, _POLL_BLOCK):
+        if start > 0 and st.stop[0] != 0:
+            return rng, energy, start, True
+        for i in range(start, min(start + _POLL_BLOCK, n)):
+            s = sign[i]
+            delta = s * f[i]
+            k = min(max(np.int64(delta), 0), reach + 1)
+            rng, bits = next_u64(rng)
+            if (bits >> _S11) < table[k]:
+                energy += np.float64(delta)
+                sign[i] = -s
+                x[i] = 1 if s > 0 else 0
+                _flip_row(model, f, i, s)
+                if energy <= target:
+                    return rng, energy, i + 1, False
+    return rng, energy, n, False
+
+
+@njit(cache=True, inline="always")
+def _sweep(st, x, sign, f, model, sequential, metropolis, beta, table, reach, rng, energy, target):
+    """One sweep of any order and rule (:func:`_table_sweep`'s contract)."""
+    n = x.shape[0]
+    greedy = beta == np.inf  # the paper's rule, as the generic kernel applies at beta = inf
+    for step in range(n):
+        if step > 0 and (step % _POLL_BLOCK) == 0 and st.stop[0] != 0:
+            return rng, energy, step, True
+        if sequential:
+            i = step
+        else:
+            rng, i = next_below(rng, n)
+        s = sign[i]
+        delta = s * f[i]
+        if greedy:
+            accept = delta < 0 or (delta == 0 and s > 0)
+        elif metropolis:
+            rng, accept = _metropolis_accept(delta, beta, rng, reach >= 0, table, reach)
+        else:
+            rng, accept = _heat_bath_accept(delta, beta, rng, reach >= 0, table, reach)
+        if accept:
+            energy += np.float64(delta)
+            sign[i] = -s
+            x[i] = 1 if s > 0 else 0
+            _flip_row(model, f, i, s)
+            if energy <= target:
+                return rng, energy, step + 1, False
+    return rng, energy, n, False
+
+
+@njit(cache=True)
+def _anneal_flips_read(
+    st, r, betas, sequential, metropolis, target, max_stall, trace, model, fields, bound, table
+):
+    x = st.x_idx[r]
+    f = fields[r]
+    n = x.shape[0]
+    # sign[i] = 1 - 2 t_i: the flip delta is sign[i] * f[i], and a flip adds sign[i] K_i to f.
+    sign = np.empty(n, dtype=f.dtype)
+    for i in range(n):
+        sign[i] = 1 if x[i] == 0 else -1
+    cap = (table.shape[0] - 2) // 2
+    energy, best, rng, evaluations, stall = _load_read(st, r)
+    for it in range(betas.shape[0]):
+        if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
+            break
+        beta = betas[it]
+        reach = -1
+        if beta != np.inf and cap >= 0:
+            if bound <= cap:
+                reach = bound  # no delta is larger
+            elif _EXP_CUT / beta <= cap:
+                reach = _uphill_reach(beta)  # |beta d| < 40 within it, as beta (-d) = -(beta d)
+            if reach >= 0 and metropolis:
+                _fill_table(beta, reach, table)
+            elif reach >= 0:
+                _fill_heat_table(beta, reach, table)
+        if sequential and metropolis and reach >= 0:
+            rng, energy, steps, stopped = _table_sweep(
+                st, x, sign, f, model, table, reach, rng, energy, target
+            )
+        else:
+            rng, energy, steps, stopped = _sweep(
+                st, x, sign, f, model, sequential, metropolis, beta, table, reach, rng, energy,
+                target,
+            )
+        evaluations += steps
+        # The end-of-sweep rule of the generic kernel (strategies._anneal_read).
+        if energy < best - _tolerance(best) or (energy <= target and energy < best):
+            best = energy
+            _save_best(st, r)
+            stall = 0
+        else:
+            stall += 1
+        trace[r, it] = energy
+        if best <= target:
+            st.stop[0] = 1
+        if stopped:
+            break
+    _store_read(st, r, energy, best, rng, evaluations, stall)
+
+
+@njit(cache=True, nogil=True)
+def run_anneal_flips(
+    problem, values, offsets, st, lo, hi, betas, sequential, metropolis, target, max_stall, trace,
+    model, linear, integral, bound, fields, ready,
+):
+    """:func:`~combopt._kernels.strategies.run_anneal` over two-valued domains, from cached fields.
+
+    ``model`` is the :data:`FlipSparse` or :data:`FlipDense` of
+    :func:`lower_flips`, ``linear`` its ``L``; ``fields`` (R, n) holds each
+    read's ``F`` across calls, valid where ``ready[r]`` is 1 (filled here on a
+    read's first call). ``integral`` and ``bound`` enable the acceptance tables.
+    """
+    n = st.x_idx.shape[1]
+    # Integer deltas get acceptance tables when they are short against a sweep (at
+    # most n / 4 exponentials per sweep, n / 2 for the heat bath's two-sided table,
+    # instead of one per attempt in the exp(-40) window).
+    cap = min(max(n // 4, 64), np.int64(min(bound, 2.0**62))) if integral else -1
+    table = np.zeros(2 * cap + 2, dtype=np.uint64)  # heat bath: -cap..cap
+    ibound = np.int64(min(bound, 2.0**62))
+    for r in range(lo, hi):
+        if ready[r] == 0:
+            _fill_fields(model, linear, st.x_idx[r], fields[r])
+            ready[r] = 1
+        _anneal_flips_read(
+            st, r, betas, sequential, metropolis, target, max_stall, trace, model, fields, ibound,
+            table,
+        )
+        _store_cache(problem, values, offsets, fields[r], st.cache[r])

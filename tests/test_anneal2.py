@@ -1,0 +1,176 @@
+"""The two-valued annealing kernels (combopt/_kernels/anneal2.py) against references.
+
+* Metropolis: the slow sweep of ``tests/naive.py`` (full energy evaluations,
+  the same random stream) on integer data, where every delta is exact.
+* Heat bath: the generic kernel, which makes the same draws.
+* Both: results independent of the thread count and the chunking, fields
+  stored as integers only when that is exact, and the Boltzmann distribution
+  at a fixed temperature.
+"""
+
+import itertools
+
+import naive
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import combopt.solver
+from combopt import Annealing, Domain, solve
+from combopt._kernels import anneal2
+from combopt.objectives import QuadraticObjective
+
+PAIRS = [(0.0, 1.0), (-1.0, 1.0), (-2.0, 3.0)]
+
+
+def _read_rng(seed, read=0):
+    return int(np.random.SeedSequence(seed, spawn_key=(read, 1)).generate_state(1, np.uint64)[0])
+
+
+def _generic(monkeypatch):
+    """Make the solver use the generic annealing kernel."""
+    init = combopt.solver._Runner.__init__
+
+    def without_flips(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.anneal_flips = None
+
+    monkeypatch.setattr(combopt.solver._Runner, "__init__", without_flips)
+
+
+@st.composite
+def integer_cases(draw):
+    n = draw(st.integers(1, 8))
+    Q = draw(hnp.arrays(np.float64, (n, n), elements=st.integers(-4, 4).map(float)))
+    Q[draw(hnp.arrays(np.bool_, (n, n)))] = 0.0  # sparse rows half the time
+    linear = draw(hnp.arrays(np.float64, (n,), elements=st.integers(-4, 4).map(float)))
+    domains = [list(draw(st.sampled_from(PAIRS))) for _ in range(n)]
+    x0 = [d[draw(st.integers(0, 1))] for d in domains]
+    return Q, linear, domains, x0
+
+
+@given(
+    integer_cases(),
+    st.sampled_from(["dense", "sparse"]),
+    st.sampled_from(["sequential", "random"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_metropolis_makes_the_moves_of_the_slow_reference(case, representation, order, seed):
+    Q, linear, domains, x0 = case
+    objective = QuadraticObjective(Q, linear, representation=representation)
+    strategy = Annealing(beta_range=(0.05, 3.0), num_sweeps=12, rule="metropolis", order=order)
+    result = solve(objective, Domain.per_variable(domains), strategy=strategy, initial=x0,
+                   seed=seed, polish=False)
+    energy = lambda x: naive.quadratic_energy(Q, linear, 0.0, x)
+    energies, states = naive.metropolis_two_valued(
+        energy, domains, x0, _read_rng(seed), strategy.betas(0.05, 3.0), order == "sequential"
+    )
+    assert result.trace[0].tolist() == energies
+    # The saved best is the state after the first sweep that reached the lowest energy.
+    best, best_x = energy(x0), np.array(x0)
+    for e, x in zip(energies, states):
+        if e < best - 1e-12 * max(1.0, abs(best)):
+            best, best_x = e, x
+    assert result.samples[0].tolist() == best_x.tolist()
+
+
+@pytest.mark.parametrize("density", [0.05, 1.0])  # CSR rows and dense rows
+@pytest.mark.parametrize("order", ["sequential", "random"])
+@pytest.mark.parametrize("scale", [1, 5])  # small deltas: a table at every sweep; larger: cold ones
+def test_heat_bath_makes_the_moves_of_the_generic_kernel(density, order, scale, monkeypatch):
+    rng = np.random.default_rng(3)
+    n = 120
+    Q = rng.integers(-scale, scale + 1, size=(n, n)) * (rng.random((n, n)) < density)
+    linear = rng.integers(-scale, scale + 1, size=n).astype(float)
+    objective = QuadraticObjective(Q.astype(float), linear)
+    kwargs = {"strategy": Annealing(num_sweeps=60, order=order), "num_reads": 2, "seed": 5,
+              "polish": False}
+    for domain in (Domain.binary(), Domain.spin(), Domain([-2.0, 3.0])):
+        flips = solve(objective, domain, **kwargs)
+        with monkeypatch.context() as m:
+            _generic(m)
+            generic = solve(objective, domain, **kwargs)
+        assert np.array_equal(flips.samples, generic.samples)
+        assert np.array_equal(flips.trace, generic.trace)
+        assert flips.evaluations == generic.evaluations
+
+
+@pytest.mark.parametrize("rule", ["metropolis", "heat-bath"])
+def test_results_do_not_depend_on_the_thread_count_or_the_chunking(rule, monkeypatch):
+    rng = np.random.default_rng(4)
+    Q = sp.random(300, 300, density=0.02, random_state=4) * 7.3  # real data: float64 fields
+    objective = QuadraticObjective(Q, rng.normal(size=300))
+    kwargs = {"strategy": Annealing(rule=rule, num_sweeps=30), "num_reads": 3, "seed": 7}
+    reference = solve(objective, Domain.spin(), **kwargs)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        single = solve(objective, Domain.spin(), **kwargs)
+    finally:
+        numba.set_num_threads(threads)
+    monkeypatch.setattr(combopt.solver, "_CHUNK_SECONDS", 0.0)  # every chunk is one iteration
+    chunked = solve(objective, Domain.spin(), **kwargs)
+    for other in (single, chunked):
+        assert np.array_equal(reference.samples, other.samples)
+        assert np.array_equal(reference.trace, other.trace)
+        assert reference.evaluations == other.evaluations
+
+
+def _lowered(Q, linear, pairs):
+    objective = QuadraticObjective(Q, linear)
+    values, offsets = Domain.per_variable(pairs).lower(len(pairs))
+    return anneal2.lower_flips(objective._lower()[0], values, offsets)
+
+
+def test_fields_are_integers_only_when_every_sum_is_an_exact_integer():
+    Q = np.array([[1.0, 3.0], [0.0, -2.0]])
+    exact = _lowered(Q, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])
+    assert exact.integral and exact.dtype is np.int16
+    assert exact.couplings.couplings.dtype == np.int8
+    # K = S w_i w_j = 3 * 1 * 2; L_i = w_i (c_i + sum_j S_ij a_j + Q_ii (2 a_i + w_i)):
+    # L_0 = 1 (1 - 3 + 1), L_1 = 2 (0 + 0 - 2 * 0)
+    assert exact.couplings.couplings.tolist() == [[0, 6], [6, 0]]
+    assert exact.linear.tolist() == [-1.0, 0.0]
+    assert exact.bound == 0.0 + 3.0 * 2.0 * 2.0  # max_i |L_i| + sum_j |S_ij| w_i max w
+    wide = _lowered(Q * 100, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])
+    assert wide.dtype is np.int32 and wide.couplings.couplings.dtype == np.int32
+    deep = _lowered(Q * 21, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])  # |K| = 126, bound 252
+    assert deep.dtype is np.int16 and deep.couplings.couplings.dtype == np.int8
+    star = np.zeros((300, 300))
+    star[0, 1:] = 127.0  # bound 299 * 127 >= 2**15: int32 fields, int8 couplings
+    tall = _lowered(star, np.zeros(300), [[0.0, 1.0]] * 300)
+    assert tall.dtype is np.int32 and tall.couplings.data.dtype == np.int8
+    large = _lowered(Q * 2.0**29, [1.0, 0.0], [[0.0, 1.0], [-1.0, 1.0]])
+    assert large.integral and large.dtype is np.float64  # bound 12 * 2**29 >= 2**31
+    real = _lowered(Q, [0.5, 0.0], [[0.0, 1.0], [0.0, 1.0]])
+    assert not real.integral and real.dtype is np.float64
+
+
+def test_dense_rows_from_the_density_threshold_up():
+    pairs = [[0.0, 1.0]] * 100
+    full = _lowered(np.triu(np.ones((100, 100)), 1), np.zeros(100), pairs)
+    chain = _lowered(np.diag(np.ones(99), 1), np.zeros(100), pairs)  # 2% of the pairs
+    assert isinstance(full.couplings, anneal2.FlipDense)
+    assert isinstance(chain.couplings, anneal2.FlipSparse)
+    assert chain.couplings.indices.dtype == np.int32 and chain.couplings.data.dtype == np.int8
+
+
+@pytest.mark.parametrize("rule", ["metropolis", "heat-bath"])
+def test_a_fixed_temperature_samples_the_boltzmann_distribution(rule):
+    Q = np.array([[0, 1, -2, 0], [0, 0, 1, 1], [0, 0, 0, -1], [0, 0, 0, 0]], dtype=float)
+    linear = np.array([0.5, -1.0, 0.0, 1.0])
+    beta = 0.7
+    objective = QuadraticObjective(Q, linear)
+    result = solve(objective, Domain.spin(), seed=2, polish=False, max_iterations=40_000,
+                   strategy=Annealing(beta_range=(beta, beta), num_sweeps=40_000, rule=rule))
+    states = np.array(list(itertools.product([-1.0, 1.0], repeat=4)))
+    levels, weights = np.unique(objective.energy(states), return_counts=True)
+    exact = weights * np.exp(-beta * levels)
+    exact /= exact.sum()
+    seen = np.array([np.mean(result.trace[0] == e) for e in levels])
+    assert seen.sum() == pytest.approx(1.0)
+    assert 0.5 * np.abs(seen - exact).sum() < 0.02  # total variation (seeded: deterministic)
