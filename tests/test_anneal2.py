@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import combopt._driver
 import combopt.solver
 from combopt import Annealing, Domain, solve
 from combopt._kernels import anneal2
@@ -33,13 +34,13 @@ def _read_rng(seed, read=0):
 
 def _generic(monkeypatch):
     """Make the solver use the generic annealing kernel."""
-    init = combopt.solver._Runner.__init__
+    init = combopt._driver._Runner.__init__
 
     def without_flips(self, *args, **kwargs):
         init(self, *args, **kwargs)
         self.anneal_flips = None
 
-    monkeypatch.setattr(combopt.solver._Runner, "__init__", without_flips)
+    monkeypatch.setattr(combopt._driver._Runner, "__init__", without_flips)
 
 
 @st.composite
@@ -112,7 +113,7 @@ def test_results_do_not_depend_on_the_thread_count_or_the_chunking(rule, monkeyp
         single = solve(objective, Domain.spin(), **kwargs)
     finally:
         numba.set_num_threads(threads)
-    monkeypatch.setattr(combopt.solver, "_CHUNK_SECONDS", 0.0)  # every chunk is one iteration
+    monkeypatch.setattr(combopt._driver, "_CHUNK_SECONDS", 0.0)  # every chunk is one iteration
     chunked = solve(objective, Domain.spin(), **kwargs)
     for other in (single, chunked):
         assert np.array_equal(reference.samples, other.samples)

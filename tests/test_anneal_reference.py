@@ -1,6 +1,6 @@
 """The annealing kernels make the moves of the naive annealing, move for move.
 
-:class:`naive.Annealing` recomputes every energy from scratch and draws each
+:class:`naive_search.Annealing` recomputes every energy from scratch and draws each
 value from the reference distributions of ``tests/naive.py`` with the same
 random numbers as the kernels. The kernels run one sweep per call on a
 one-read :class:`ReadState` built as the solver builds it, on an objective
@@ -14,6 +14,7 @@ separate them. (That the probabilities themselves are right is the business of
 from functools import partial
 
 import naive
+import naive_search
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -79,7 +80,7 @@ def test_annealing_kernel_moves_equal_the_naive_annealing(name, call, two_valued
     problem = recorded(inner, n, len(betas) * n)
     kernels.initialize(problem, values, offsets, state, 0, 1)
     energy = partial(naive.quadratic_energy, Q, c, 0.0)
-    ref = naive.Annealing(energy, domains, x0, int(state.rng[0]), rule, sequential)
+    ref = naive_search.Annealing(energy, domains, x0, int(state.rng[0]), rule, sequential)
     assert state.energy[0] == ref.energy
     trace = np.zeros((1, 1))
     for beta in betas:

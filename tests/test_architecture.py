@@ -35,6 +35,7 @@ CORE_LAYERS = (
     ("combopt._version", "combopt._validation", "combopt._numeric", "combopt._kernels"),
     ("combopt.domain", "combopt.strategies"),
     ("combopt.objectives",),
+    ("combopt._driver",),
     ("combopt.solver",),
 )
 CORE = tuple(package for layer in CORE_LAYERS for package in layer)

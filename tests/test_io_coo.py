@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tracemalloc
 
-import naive
+import naive_io
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -79,7 +79,7 @@ def outcome(read, *args):
 def test_array_reader_matches_the_line_reader(tmp_path_factory, text, vartype, max_variables):
     path = tmp_path_factory.mktemp("coo") / "m.coo"
     path.write_bytes(text.encode("utf-8"))
-    want_error, want = outcome(naive.read_coo_bqm, path, vartype, max_variables)
+    want_error, want = outcome(naive_io.read_coo_bqm, path, vartype, max_variables)
     got_error, got = outcome(
         lambda *a: read_coo(*a[:2], max_variables=a[2]), path, vartype, max_variables
     )
@@ -147,7 +147,7 @@ def test_model_objective_and_instance_agree_with_the_bqm(tmp_path):
     lines = [f"{rng.integers(30)} {rng.integers(30)} {rng.integers(-9, 10)}" for _ in range(120)]
     path = tmp_path / "big.coo"
     path.write_text("# vartype=SPIN\n" + "\n".join(lines))
-    bqm = naive.read_coo_bqm(path)
+    bqm = naive_io.read_coo_bqm(path)
     inst = from_file(path)
     assert isinstance(inst.model, CooModel) and inst.n == bqm.num_variables
     assert inst.bqm == bqm
@@ -168,7 +168,7 @@ def test_sparse_lowering_is_the_symmetric_sum(n, data, index):
     vals = np.array(data.draw(st.lists(st.integers(-5, 5), min_size=m, max_size=m)), dtype=float)
     Q = sp.coo_array((vals, (rows, cols)), shape=(n, n))
     problem, _ = QuadraticObjective(Q, representation="sparse")._lower()
-    S, diag = naive.symmetric_couplings(rows.tolist(), cols.tolist(), vals.tolist(), n)
+    S, diag = naive_io.symmetric_couplings(rows.tolist(), cols.tolist(), vals.tolist(), n)
     assert problem.diag.tolist() == diag
     got = {}
     for i in range(n):

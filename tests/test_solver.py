@@ -7,6 +7,7 @@ import numba
 import numpy as np
 import pytest
 
+import combopt._driver
 import combopt.solver
 from combopt import Annealing, Domain, Paper, Tabu, discretize, solve
 from combopt.objectives import CallableObjective, LeastSquaresObjective, QuadraticObjective
@@ -122,7 +123,7 @@ def test_results_do_not_depend_on_the_thread_count_or_the_chunking(strategy, mon
         single = solve(objective, Domain.ternary(), **kwargs)
     finally:
         numba.set_num_threads(threads)
-    monkeypatch.setattr(combopt.solver, "_CHUNK_SECONDS", 0.0)  # every chunk is one iteration
+    monkeypatch.setattr(combopt._driver, "_CHUNK_SECONDS", 0.0)  # every chunk is one iteration
     chunked = solve(objective, Domain.ternary(), **kwargs)
     # Exact by construction (float data notwithstanding): a read is one serial kernel
     # whose whole state lives in ReadState, so threads only change which worker runs it

@@ -1,6 +1,6 @@
 """The tabu kernels make the moves of the naive tabu search, move for move.
 
-:class:`naive.TabuSearch` recomputes every candidate's energy from scratch and
+:class:`naive_search.TabuSearch` recomputes every candidate's energy from scratch and
 states the rule plainly (tenure, aspiration, uniform ties by reservoir
 sampling). The kernels run one iteration (``n`` moves) per call on a one-read
 :class:`ReadState` built as the solver builds it, with restarts off, on an
@@ -13,6 +13,7 @@ counter, tabu list, energies, counters and random state after every iteration.
 from functools import partial
 
 import naive
+import naive_search
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -104,7 +105,7 @@ def _compare_move_for_move(call, case):
     values, offsets, inner, state = _lowered(objective, domains, x0, seed)
     problem = recorded(inner, n, iterations * n)
     kernels.initialize(problem, values, offsets, state, 0, 1)
-    ref = naive.TabuSearch(energy, domains, x0, tenure, int(state.rng[0]))
+    ref = naive_search.TabuSearch(energy, domains, x0, tenure, int(state.rng[0]))
     assert state.energy[0] == ref.energy
     trace = np.zeros((1, 1))
     at_best = {tuple(ref.x)}  # every assignment visited at the best energy
@@ -161,7 +162,7 @@ def test_every_move_tabu_leaves_the_state_and_advances_the_clock():
         values, offsets, inner, state = _lowered(objective, [[0.0, 1.0]], [1], 3)
         problem = recorded(inner, 1, 10)
         kernels.initialize(problem, values, offsets, state, 0, 1)
-        ref = naive.TabuSearch(energy, [[0.0, 1.0]], [1], 3, int(state.rng[0]))
+        ref = naive_search.TabuSearch(energy, [[0.0, 1.0]], [1], 3, int(state.rng[0]))
         for _ in range(6):
             call(problem, values, offsets, state, 1, 3, np.zeros((1, 1)))
             ref.iteration()

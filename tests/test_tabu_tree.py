@@ -3,12 +3,14 @@
 import dataclasses
 
 import naive
+import naive_search
 import numba
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import combopt._driver
 import combopt.solver
 from combopt import Domain, Tabu, solve
 from combopt._kernels import tabu_tree
@@ -28,7 +30,7 @@ def _reference(Q, c, pair, x0, strategy, seed, iterations):
     p = strategy.parameters(n, sparse=True)
     breakout = (*p["jump"], p["omega_limit"], p["p_directed"]) if p["adaptive"] else None
     rng_state = int(np.random.SeedSequence(seed, spawn_key=(0, 1)).generate_state(1, np.uint64)[0])
-    return naive.tabu_flips(lambda x: naive.quadratic_energy(Q, c, 0, x), [pair] * n, x0,
+    return naive_search.tabu_flips(lambda x: naive.quadratic_energy(Q, c, 0, x), [pair] * n, x0,
                             rng_state, iterations, p["tenure"], breakout)
 
 
@@ -143,7 +145,7 @@ def test_results_do_not_depend_on_the_thread_count_or_the_chunking(perturbation,
         single = solve(objective, Domain.binary(), **kwargs)
     finally:
         numba.set_num_threads(threads)
-    monkeypatch.setattr(combopt.solver, "_CHUNK_SECONDS", 0.0)  # every chunk is one iteration
+    monkeypatch.setattr(combopt._driver, "_CHUNK_SECONDS", 0.0)  # every chunk is one iteration
     chunked = solve(objective, Domain.binary(), **kwargs)
     for other in (single, chunked):
         assert np.array_equal(reference.samples, other.samples)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import combopt.solver
+import combopt._driver
 from combopt import Domain, solve
 from combopt.objectives import CallableObjective, QuadraticObjective
 from combopt.strategies import STRATEGIES
@@ -80,7 +80,7 @@ def test_time_limit_cuts_an_interpreted_iteration():
 
 def test_trace_is_bounded_and_thinned(monkeypatch):
     # With room for 64 values, 8 reads keep 8 per-iteration columns, then thinned chunk ends.
-    monkeypatch.setattr(combopt.solver, "_TRACE_ENTRIES", 64)
+    monkeypatch.setattr(combopt._driver, "_TRACE_ENTRIES", 64)
     objective = QuadraticObjective(np.array([[1.0, -2.0], [0.0, 1.0]]))
     result = solve(objective, Domain.binary(), strategy="paper", num_reads=8, max_iterations=5000)
     assert result.trace.shape[0] == 8

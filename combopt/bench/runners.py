@@ -43,6 +43,7 @@ import numba
 
 from combopt._validation import SEED_LIMIT
 from combopt.adapters.dimod import bqm_to_objective
+from combopt.bench.calibrate import calibrate_sa
 from combopt.samplers import TrainingRouteSampler
 from combopt.solver import solve
 
@@ -243,8 +244,6 @@ def run_one(
         return _training(bqm, seed, num_reads, time_limit, target_energy)
     if sampler == "sa":
         if sa_sweeps is None:
-            from combopt.bench.calibrate import calibrate_sa
-
             sa_sweeps = calibrate_sa(bqm, num_reads, time_limit=time_limit)["num_sweeps"]
         return _sa(bqm, seed, num_reads, int(sa_sweeps))
     if sampler == "tabu":
