@@ -286,7 +286,6 @@ def test_warmup_reaches_every_compiled_kind():
 
     from combopt import _kernels
     from combopt._kernels.protocol import FLIP_KINDS
-    from combopt._kernels.strategies import ReadState
     from combopt.solver import _warmup_runs
 
     defined = {
@@ -295,7 +294,10 @@ def test_warmup_reaches_every_compiled_kind():
         if isinstance(module, type(_kernels))
         for obj in vars(module).values()
         if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields")
-        and obj.__module__ == module.__name__ and obj is not ReadState
+        and obj.__module__ == module.__name__
+        # the strategy kernels' own records (read state, tabu parameters, anneal2's
+        # lowered couplings) are not objective kinds
+        and module.__name__.rsplit(".", 1)[1] not in ("strategies", "tabu_tree", "anneal2")
     }
     assert len(defined) >= 5
     seen = collections.defaultdict(set)

@@ -73,7 +73,8 @@ class LeNetConvObjective(Objective):
     >>> net = LeNet.initial(seed=0)
     >>> rng = np.random.default_rng(0)
     >>> obj = LeNetConvObjective(rng.random((8, 784)), np.arange(8), net.head)
-    >>> res = solve(obj, Domain.ternary(), max_iterations=1, seed=0, polish=False)
+    >>> res = solve(obj, Domain.ternary(), strategy="paper", max_iterations=1, seed=0,
+    ...             polish=False)
     >>> bool(res.energy <= obj.energy(np.zeros(obj.num_variables)) + 1e-12), obj.num_variables
     (True, 2572)
     """
