@@ -129,7 +129,8 @@ def run(args) -> int:
         )
     t = result.timing
     times = timing(read, t["compile"], t["solve"], time.perf_counter() - start,
-                   preprocess=t["preprocess"], postprocess=t["postprocess"])
+                   preprocess=t["preprocess"], polish=t["polish"],
+                   postprocess=t["postprocess"])
     rec = record(instance, result, labels, times, args.sample)
     if args.json:
         print_record(rec)
