@@ -59,10 +59,7 @@ class TrainingQUBO(QUBO):
         ``strict`` rejects one-hot groups that are not exactly one-hot.
         """
         blocks = self._blocks(z)
-        if self.encoding is None:
-            W = blocks[..., 0]
-        else:
-            W = self.encoding.decode(blocks, strict=strict)
+        W = blocks[..., 0] if self.encoding is None else self.encoding.decode(blocks, strict=strict)
         return W[0] if self.n_outputs is None else W.T.copy()
 
     def encode(self, W) -> np.ndarray:

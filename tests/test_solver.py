@@ -36,7 +36,10 @@ def test_every_strategy_returns_a_local_optimum(strategy, domain_name, seed):
     objective = QuadraticObjective(Q, c, offset=1.5)
     domains = [DOMAINS[domain_name]] * n
     result = solve(objective, Domain(DOMAINS[domain_name]), strategy=strategy, num_reads=3, seed=seed)
-    energy = lambda x: naive.quadratic_energy(Q, c, 1.5, x)
+
+    def energy(x):
+        return naive.quadratic_energy(Q, c, 1.5, x)
+
     optimum = naive.exhaustive_minimum(energy, domains)
     for x, e in zip(result.samples, result.energies):
         assert set(x).issubset(DOMAINS[domain_name])
@@ -61,7 +64,10 @@ def test_per_variable_domains():
     domains = [[0, 1], [-1, 0, 1], [-3, 3], [2.0], [-1, 0.5]]
     Q, c = _random_problem(5, 3)
     result = solve(QuadraticObjective(Q, c), Domain.per_variable(domains), strategy="tabu", num_reads=2, seed=0)
-    energy = lambda x: naive.quadratic_energy(Q, c, 0, x)
+
+    def energy(x):
+        return naive.quadratic_energy(Q, c, 0, x)
+
     assert result.energy == pytest.approx(naive.exhaustive_minimum(energy, domains), abs=1e-9)
     assert all(v in d for v, d in zip(result.x, domains))
 

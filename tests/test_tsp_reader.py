@@ -5,6 +5,7 @@ summation order and are compared with ``==``.
 """
 
 import os
+import re
 
 import networkx as nx
 import numpy as np
@@ -166,7 +167,7 @@ def test_tour_files(tmp_path):
     good = _write(tmp_path, "a.opt.tour", "NAME: a\nTYPE: TOUR\nDIMENSION: 4\nTOUR_SECTION\n"
                                           "1 3\n4\n2\n-1\nEOF\n")
     np.testing.assert_array_equal(read_tour(good), [0, 2, 3, 1])
-    with pytest.raises(TSPLIBError, match="line 5: tour entries must be node ids 1..4"):
+    with pytest.raises(TSPLIBError, match=re.escape("line 5: tour entries must be node ids 1..4")):
         read_tour(_write(tmp_path, "b.tour", "TYPE: TOUR\nDIMENSION: 4\nTOUR_SECTION\n1 2\n9\n-1\n"))
     with pytest.raises(TSPLIBError, match="not terminated by -1"):
         read_tour(_write(tmp_path, "c.tour", "TYPE: TOUR\nDIMENSION: 2\nTOUR_SECTION\n1 2\n"))

@@ -35,8 +35,8 @@ from dataclasses import asdict
 import numpy as np
 
 from combopt._numeric.layers import sample_losses
-from combopt.domain import Domain, discretize_scaled
 from combopt._validation import SEED_LIMIT, check_count, check_real, check_seed
+from combopt.domain import Domain, discretize_scaled
 from combopt.nn.datasets import Dataset
 from combopt.nn.lenet import CONV_SHAPES, HEAD_SIZES, LeNet, pretrain_lenet
 from combopt.nn.packing import PackedLeNet

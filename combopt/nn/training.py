@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from combopt._numeric.layers import activate, sample_losses
-from combopt.domain import Domain, discretize_scaled
 from combopt._validation import SEED_LIMIT, check_count, check_optional_count, check_seed
+from combopt.domain import Domain, discretize_scaled
 from combopt.nn.datasets import Dataset
 from combopt.nn.models import DenseNet, pretrain
 from combopt.nn.packing import PackedDenseNet
