@@ -136,7 +136,9 @@ def training_to_qubo(
     enc = None
     if isinstance(weights, str):
         if weights not in ("binary", "spin"):
-            raise ValueError(f"weights must be 'binary', 'spin' or a set of values, got {weights!r}")
+            raise ValueError(
+                f"weights must be 'binary', 'spin' or a set of values, got {weights!r}"
+            )
         variables = weights
     elif weights is not None:
         enc = weight_encoding(weights, encoding)

@@ -139,7 +139,8 @@ def test_bad_file_exits_2_naming_file_and_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv", [[], ["bqp50.1", "--num-reads", "0"], ["bqp50.1", "--seed", "-1"],
-                                  ["bqp50.1", "--time-limit", "nan"], ["bqp50.1", "--format", "xml"]])
+                                  ["bqp50.1", "--time-limit", "nan"],
+                                  ["bqp50.1", "--format", "xml"]])
 def test_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as info:
         main(["solve", *argv])

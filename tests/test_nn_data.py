@@ -15,11 +15,15 @@ from combopt.nn.models import DenseNet, pretrain
 from combopt.nn.packing import PackedDenseNet, bits_per_weight, pack_codes, unpack_codes
 
 DATA = os.environ.get("COMBOPT_DATA")
-needs_data = pytest.mark.skipif(not DATA, reason="COMBOPT_DATA is not set (published MNIST files needed)")
+needs_data = pytest.mark.skipif(
+    not DATA, reason="COMBOPT_DATA is not set (published MNIST files needed)"
+)
 
 
 def _write_idx(path, array, type_byte=0x08):
-    header = bytes([0, 0, type_byte, array.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
+    header = bytes([0, 0, type_byte, array.ndim]) + b"".join(
+        int(s).to_bytes(4, "big") for s in array.shape
+    )
     data = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
     if str(path).endswith(".gz"):
         with gzip.open(path, "wb") as fh:
@@ -108,7 +112,8 @@ def test_iris_split_is_the_papers_120_30_and_stratified():
     assert ds.X_train.shape == (120, 4) and ds.X_val.shape == (30, 4)
     assert np.bincount(ds.y_val).tolist() == [10, 10, 10]
     np.testing.assert_allclose(ds.X_train.mean(axis=0), 0.0, atol=1e-12)
-    assert not np.array_equal(load_iris(seed=4).y_val, ds.y_val) or not np.array_equal(load_iris(seed=4).X_val, ds.X_val)
+    other = load_iris(seed=4)
+    assert not np.array_equal(other.y_val, ds.y_val) or not np.array_equal(other.X_val, ds.X_val)
 
 
 def test_digits_split():
