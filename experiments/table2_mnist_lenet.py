@@ -13,12 +13,5 @@ import sys
 from mnist_table import main
 
 if __name__ == "__main__":
-    sys.exit(
-        main(
-            "mnist-lenet",
-            "table2_mnist_lenet",
-            "MNIST LeNet-5 (Table II)",
-            __doc__.split("\n\n")[0],
-            sys.argv[1:],
-        )
-    )
+    sys.exit(main("mnist-lenet", "table2_mnist_lenet", "MNIST LeNet-5 (Table II)",
+                  __doc__.split("\n\n")[0], sys.argv[1:]))
