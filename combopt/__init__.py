@@ -15,15 +15,15 @@ from combopt.solver import Progress, SolveResult, solve, warmup
 from combopt.strategies import Annealing, Paper, Tabu
 
 __all__ = [
-    "__version__",
+    "Annealing",
     "Domain",
+    "Paper",
+    "Progress",
+    "SolveResult",
+    "Tabu",
+    "__version__",
     "discretize",
     "discretize_scaled",
     "solve",
     "warmup",
-    "SolveResult",
-    "Progress",
-    "Paper",
-    "Annealing",
-    "Tabu",
 ]

@@ -293,11 +293,12 @@ def from_file(
         if not k.isdigit():
             raise ValueError(f"bad instance index {k!r} in FILE#K: expected a positive integer")
         index = int(k)
-    if index is None and format in ("auto", "coo"):
-        if (format if format == "coo" else detect_format(path)) == "coo":
-            # The reader's arrays, not a BQM: a COO file may hold millions of variables.
-            model = read_coo_model(path, vartype)
-            return Instance(os.path.basename(path), model, SENSES["coo"], None, path)
+    if index is None and format in ("auto", "coo") and (
+        format == "coo" or detect_format(path) == "coo"
+    ):
+        # The reader's arrays, not a BQM: a COO file may hold millions of variables.
+        model = read_coo_model(path, vartype)
+        return Instance(os.path.basename(path), model, SENSES["coo"], None, path)
     loaded: Loaded = read(path, format, index=index, vartype=vartype)
     base = os.path.basename(path)
     stem = base.rsplit(".", 1)[0] if loaded.format in ("orlib", "gka") else base

@@ -50,7 +50,11 @@ def versions() -> dict:
     >>> sorted(versions())[:3]
     ['combopt', 'combopt_source', 'dimod']
     """
-    out = {"combopt": __version__, "combopt_source": source_digest(), "python": platform.python_version()}
+    out = {
+        "combopt": __version__,
+        "combopt_source": source_digest(),
+        "python": platform.python_version(),
+    }
     out.update({name: _installed(name) for name in _DISTRIBUTIONS})
     return out
 

@@ -95,7 +95,7 @@ def tables(records, source: str) -> list[str]:
             ttt = m["ttt_ratio_to_tabu"]
             lines.append(f"{cls:8s} {s:20s} {_cell(ratio, '.2f', 9)} {_cell(ttt, '.2f', 11)} "
                          f"{100 * m['success']:>10.0f}  {_verdict(cls, m, sa, tabu, ratio)}")
-    return lines + [""]
+    return [*lines, ""]
 
 
 def _verdict(cls, m, sa, tabu, ratio) -> str:

@@ -51,7 +51,10 @@ def main(task: str, stem: str, title: str, description: str, argv=None) -> int:
     plot_error_curves(data, args.out / f"{stem}.png", title=title)
     print(data["config"]["split"])
     print(format_comparison(data, paper))
-    print(f"pretraining {record.pretrain_seconds:.2f} s and compile {record.compile_seconds:.2f} s are "
-          f"not in CoNNTrA's seconds; float64 memory {record.float_memory_kb:.2f} KB "
-          f"({record.float_memory_kb / record.memory_kb:.1f}x the packed {record.memory_kb:.3f} KB)")
+    print(
+        f"pretraining {record.pretrain_seconds:.2f} s and compile "
+        f"{record.compile_seconds:.2f} s are not in CoNNTrA's seconds; "
+        f"float64 memory {record.float_memory_kb:.2f} KB "
+        f"({record.float_memory_kb / record.memory_kb:.1f}x the packed {record.memory_kb:.3f} KB)"
+    )
     return 0

@@ -90,16 +90,18 @@ def main(argv=None) -> int:
                         gap = inst.gap_percent(inst.objective(e))
                         rows[method].append((gap, s, t))
                         if out:
+                            routed = method == "route"
                             out.write(json.dumps({
                                 "instance": name, "strategy": strategy, "method": method,
                                 "objective": inst.objective(e), "best_known": inst.best_known,
                                 "gap_percent": gap, "search_seconds": s, "total_seconds": t,
-                                "start_objective": inst.objective(start) if method == "route" else None,
+                                "start_objective": inst.objective(start) if routed else None,
                                 "seed": seed, "num_reads": args.num_reads,
                                 "max_iterations": args.max_iterations, **versions}) + "\n")
                 for method, rs in rows.items():
                     gaps = [g for g, _, _ in rs]
-                    print(f"{set_name:8} {strategy:8} {method:9} {sum(g == 0 for g in gaps):>4}/{len(gaps):<2} "
+                    solved = sum(g == 0 for g in gaps)
+                    print(f"{set_name:8} {strategy:8} {method:9} {solved:>4}/{len(gaps):<2} "
                           f"{statistics.median(gaps):9.3f} {statistics.mean(gaps):9.3f} "
                           f"{statistics.median(s for _, s, _ in rs):12.4f} "
                           f"{statistics.median(t for _, _, t in rs):11.4f}")

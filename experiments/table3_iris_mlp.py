@@ -26,7 +26,9 @@ METRICS = ("train_error", "val_error", "memory_kb", "seconds")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..SEEDS-1")
-    parser.add_argument("--max-iterations", type=int, default=None, help="CoNNTrA iterations (default: the task's)")
+    parser.add_argument(
+        "--max-iterations", type=int, default=None, help="CoNNTrA iterations (default: the task's)"
+    )
     parser.add_argument(
         "--refit-scales", action="store_true", help="re-fit the output scales between segments"
     )
@@ -47,7 +49,9 @@ def main(argv=None) -> int:
     median["pretrain_seconds"] = statistics.median(r["pretrain_seconds"] for r in records)
     summary = {"task": TASK, "paper": paper, "median": median, "records": records}
     (args.out / f"{STEM}.json").write_text(json.dumps(summary, indent=2))
-    plot_error_curves(records[0], args.out / f"{STEM}.png", title="Iris MLP 4-16-8-3 (Table III), seed 0")
+    plot_error_curves(
+        records[0], args.out / f"{STEM}.png", title="Iris MLP 4-16-8-3 (Table III), seed 0"
+    )
     print(f"median over {args.seeds} seeds")
     print(format_comparison(median, paper))
     return 0

@@ -51,7 +51,7 @@ def python_tsp_gap(inst, seconds, seed, optimum):
     """python-tsp's simulated annealing (2-opt moves) on the same budget: (gap %, seconds)."""
     from python_tsp.heuristics import solve_tsp_simulated_annealing
 
-    np.random.seed(seed)  # python-tsp draws from numpy's global generator
+    np.random.seed(seed)  # noqa: NPY002 - python-tsp draws from numpy's global generator
     t0 = time.perf_counter()
     _, length = solve_tsp_simulated_annealing(inst.distances, max_processing_time=seconds)
     return 100.0 * (length - optimum) / optimum, time.perf_counter() - t0

@@ -183,7 +183,8 @@ def training_loss(X, Y, w, offset: float = 0.0) -> float | np.ndarray:
     else:
         single = W.ndim == 2
         if W.ndim == 1 or W.shape[-2:] != (d, Y.shape[1]):
-            raise ValueError(f"w must have shape ({d}, {Y.shape[1]}) or (p, {d}, {Y.shape[1]}), got {W.shape}")
+            k = Y.shape[1]
+            raise ValueError(f"w must have shape ({d}, {k}) or (p, {d}, {k}), got {W.shape}")
         W = W.reshape(-1, d, Y.shape[1])
         resid = np.einsum("nd,pdk->pnk", X, W) - Y
         out = np.einsum("pnk,pnk->p", resid, resid) / n_rows + offset

@@ -59,10 +59,7 @@ class TrainingQUBO(QUBO):
         ``strict`` rejects one-hot groups that are not exactly one-hot.
         """
         blocks = self._blocks(z)
-        if self.encoding is None:
-            W = blocks[..., 0]
-        else:
-            W = self.encoding.decode(blocks, strict=strict)
+        W = blocks[..., 0] if self.encoding is None else self.encoding.decode(blocks, strict=strict)
         return W[0] if self.n_outputs is None else W.T.copy()
 
     def encode(self, W) -> np.ndarray:
@@ -139,7 +136,9 @@ def training_to_qubo(
     enc = None
     if isinstance(weights, str):
         if weights not in ("binary", "spin"):
-            raise ValueError(f"weights must be 'binary', 'spin' or a set of values, got {weights!r}")
+            raise ValueError(
+                f"weights must be 'binary', 'spin' or a set of values, got {weights!r}"
+            )
         variables = weights
     elif weights is not None:
         enc = weight_encoding(weights, encoding)

@@ -13,7 +13,7 @@ from combopt.strategies import Auto, ProblemFeatures
 
 
 def lowered(objective, domain):
-    values, offsets = domain.lower(objective.num_variables)
+    _, offsets = domain.lower(objective.num_variables)
     problem, _ = objective._lower()
     return problem, offsets
 

@@ -178,7 +178,7 @@ def test_a_torn_sweep_file_resumes_cleanly_twice(tmp_path, capsys):
     for keep in (40, 7):  # two crashes, each tearing the last record, each resumed
         lost.append(json.loads(_cut_last_line(out, keep))["key"])
         capsys.readouterr()
-        assert main(argv + ["--resume"]) == 0
+        assert main([*argv, "--resume"]) == 0
         captured = capsys.readouterr()
         assert "torn last line" in captured.err and f"moved to {out}.torn" in captured.err
         assert "1 runs appended" in captured.out  # exactly the torn run, again
@@ -188,7 +188,7 @@ def test_a_torn_sweep_file_resumes_cleanly_twice(tmp_path, capsys):
     assert sorted(keys) == [f"gka1a|random|{s}|1|0.01s" for s in (1, 2, 3)]
     assert set(lost) <= set(keys)
     assert len((tmp_path / "r.jsonl.torn").read_text().splitlines()) == 2
-    assert main(argv + ["--resume"]) == 0 and "0 runs appended" in capsys.readouterr().out
+    assert main([*argv, "--resume"]) == 0 and "0 runs appended" in capsys.readouterr().out
 
 
 def test_report_announces_a_torn_tail_and_refuses_a_corrupt_middle(tmp_path, capsys):
@@ -277,7 +277,7 @@ def test_cli_run_and_report(tmp_path, capsys):
     assert "2 runs appended" in capsys.readouterr().out
     assert main(argv) == 2
     assert "pass resume" in capsys.readouterr().err
-    assert main(argv + ["--resume"]) == 0
+    assert main([*argv, "--resume"]) == 0
     assert main(["bench", "report", str(out), "--out", str(tmp_path / "rep"), "--no-figures"]) == 0
     assert (tmp_path / "rep" / "report.md").exists()
 
@@ -360,7 +360,7 @@ def test_a_failing_run_is_recorded_and_retried_on_resume(tmp_path, capsys, monke
     report = write_report(out, tmp_path / "rep", figures=False).read_text()
     assert "Failed and not retried (1 runs, not in the tables): gka1a|random|2|1|0.01s" in report
     monkeypatch.setattr(sweep_module, "run_one", real)
-    assert main(argv + ["--resume"]) == 0
+    assert main([*argv, "--resume"]) == 0
     assert sorted(r["seed"] for r in read_records(out) if r["kind"] == "run") == [1, 2, 3]
 
 

@@ -16,7 +16,12 @@ def test_values_are_sorted_and_unique():
 
 @pytest.mark.parametrize(
     "values, message",
-    [([], "empty"), ([0.0, np.nan], "NaN"), ([1.0, np.inf], "NaN or infinite"), ([[0, 1]], "one-dimensional")],
+    [
+        ([], "empty"),
+        ([0.0, np.nan], "NaN"),
+        ([1.0, np.inf], "NaN or infinite"),
+        ([[0, 1]], "one-dimensional"),
+    ],
 )
 def test_bad_domains_are_refused(values, message):
     with pytest.raises(ValueError, match=message):
@@ -62,7 +67,9 @@ def test_discretize_refuses_nan():
         discretize([0.0, np.nan], [0, 1])
 
 
-@given(st.lists(finite, min_size=1, max_size=30), st.lists(finite, min_size=1, max_size=6, unique=True))
+@given(
+    st.lists(finite, min_size=1, max_size=30), st.lists(finite, min_size=1, max_size=6, unique=True)
+)
 def test_discretize_is_the_nearest_value_lower_on_ties(w, omega):
     result = discretize(w, omega)
     omega_sorted = np.sort(np.asarray(omega))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import tracemalloc
 
 import dimod
@@ -115,7 +116,7 @@ def test_bqm_file_round_trip_and_corruption(tmp_path):
     assert read(path).format == "bqm"
     raw = path.read_bytes()
     (tmp_path / "cut.bqm").write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(FormatError, match="cut.bqm"):
+    with pytest.raises(FormatError, match=re.escape("cut.bqm")):
         read_bqm_file(tmp_path / "cut.bqm")
     (tmp_path / "junk.bqm").write_bytes(b"NOTABQM" * 4)
     with pytest.raises(FormatError, match="no DIMODBQM magic"):
@@ -226,5 +227,5 @@ def test_orlib_file_with_several_instances_needs_an_index(tmp_path):
     with pytest.raises(ValueError, match="holds 2 instances"):
         read(path)
     assert read(path, index=2).bqm.energy([1]) == 2.0
-    with pytest.raises(ValueError, match="index 3 is not in 1..2"):
+    with pytest.raises(ValueError, match=re.escape("index 3 is not in 1..2")):
         read(path, index=3)

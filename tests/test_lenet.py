@@ -46,7 +46,9 @@ def _synthetic(n, seed=0):
 def test_forward_matches_explicit_loops():
     net = _net(1)
     X, _ = _synthetic(2)
-    expected = np.array([naive.lenet_logits(net.conv, net.head.weights, net.head.biases, x) for x in X])
+    expected = np.array(
+        [naive.lenet_logits(net.conv, net.head.weights, net.head.biases, x) for x in X]
+    )
     np.testing.assert_allclose(net.logits(X), expected, rtol=1e-10, atol=1e-10)
 
 
@@ -200,10 +202,12 @@ def test_fit_scales_puts_every_tensor_on_its_grid_and_beats_least_squares():
     scales, ternary = fit_scales(net, OMEGA, X, y)
     for tensor, scale in zip(ternary.tensors(), scales):
         assert np.all(np.isin(np.round(tensor / scale, 12), OMEGA))
-    plain = np.concatenate([
-        a * OMEGA[np.abs(t[:, None] / a - OMEGA).argmin(1)]
-        for t, a in ((t, discretize_scaled(t, OMEGA)[0]) for t in net.tensors())
-    ])
+    plain = np.concatenate(
+        [
+            a * OMEGA[np.abs(t[:, None] / a - OMEGA).argmin(1)]
+            for t, a in ((t, discretize_scaled(t, OMEGA)[0]) for t in net.tensors())
+        ]
+    )
     fitted_loss = sample_losses(ternary.logits(X), y).mean()
     assert fitted_loss <= sample_losses(net.with_flat(plain).logits(X), y).mean() + 1e-12
 
@@ -211,12 +215,21 @@ def test_fit_scales_puts_every_tensor_on_its_grid_and_beats_least_squares():
 def test_train_lenet_lowers_the_error_and_reports_the_four_metrics():
     X, y = _synthetic(240, seed=10)
     data = Dataset("synthetic", X[:200], y[:200], X[200:], y[200:], "200 / 40 synthetic images")
-    record = train_lenet(data, max_iterations=1, conv_batch=50, head_batch=100, epochs=1, fit_scales_batch=100, seed=0)
+    record = train_lenet(
+        data,
+        max_iterations=1,
+        conv_batch=50,
+        head_batch=100,
+        epochs=1,
+        fit_scales_batch=100,
+        seed=0,
+    )
     start, end = record.curve[0], record.curve[-1]
     assert end["loss"] < start["loss"]
     assert end["train_error"] <= start["train_error"]
     assert record.memory_kb == 15.427 and record.float_memory_kb == pytest.approx(493.648)
-    assert record.float_memory_kb / record.memory_kb == pytest.approx(32.0, rel=1e-4)  # 2 of 64 bits
+    # 2 of 64 bits
+    assert record.float_memory_kb / record.memory_kb == pytest.approx(32.0, rel=1e-4)
     assert record.train_error == pytest.approx(end["train_error"])
     assert record.seconds > 0 and record.pretrain_seconds > 0
     assert len(record.config["final_scales"]) == 10 == len(CONV_SHAPES) + 6

@@ -3,6 +3,7 @@
 import gzip
 import itertools
 import os
+import re
 import shutil
 
 import numpy as np
@@ -14,11 +15,15 @@ from combopt.nn.models import DenseNet, pretrain
 from combopt.nn.packing import PackedDenseNet, bits_per_weight, pack_codes, unpack_codes
 
 DATA = os.environ.get("COMBOPT_DATA")
-needs_data = pytest.mark.skipif(not DATA, reason="COMBOPT_DATA is not set (published MNIST files needed)")
+needs_data = pytest.mark.skipif(
+    not DATA, reason="COMBOPT_DATA is not set (published MNIST files needed)"
+)
 
 
 def _write_idx(path, array, type_byte=0x08):
-    header = bytes([0, 0, type_byte, array.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
+    header = bytes([0, 0, type_byte, array.ndim]) + b"".join(
+        int(s).to_bytes(4, "big") for s in array.shape
+    )
     data = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
     if str(path).endswith(".gz"):
         with gzip.open(path, "wb") as fh:
@@ -85,7 +90,7 @@ def test_mnist_needs_combopt_data(monkeypatch):
 def test_mnist_files_verify_and_load():
     ds = load_mnist(n_train=500, n_val=100)
     assert ds.X_train.shape == (500, 784) and ds.X_val.shape == (100, 784)
-    assert 0.0 <= ds.X_train.min() and ds.X_train.max() == 1.0
+    assert ds.X_train.min() >= 0.0 and ds.X_train.max() == 1.0
     assert ds.y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # the well-known first labels
     assert ds.y_val[:5].tolist() == [7, 2, 1, 0, 4]
 
@@ -107,7 +112,8 @@ def test_iris_split_is_the_papers_120_30_and_stratified():
     assert ds.X_train.shape == (120, 4) and ds.X_val.shape == (30, 4)
     assert np.bincount(ds.y_val).tolist() == [10, 10, 10]
     np.testing.assert_allclose(ds.X_train.mean(axis=0), 0.0, atol=1e-12)
-    assert not np.array_equal(load_iris(seed=4).y_val, ds.y_val) or not np.array_equal(load_iris(seed=4).X_val, ds.X_val)
+    other = load_iris(seed=4)
+    assert not np.array_equal(other.y_val, ds.y_val) or not np.array_equal(other.X_val, ds.X_val)
 
 
 def test_digits_split():
@@ -182,5 +188,5 @@ def test_download_without_a_network_is_a_clear_oserror(tmp_path):
     from combopt.nn.idx import download_mnist
 
     # Port 9 (discard) on the loopback refuses at once: the same path as no network.
-    with pytest.raises(OSError, match="cannot download http://127.0.0.1:9/"):
+    with pytest.raises(OSError, match=re.escape("cannot download http://127.0.0.1:9/")):
         download_mnist(tmp_path, mirror="http://127.0.0.1:9/", timeout=5.0)

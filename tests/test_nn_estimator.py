@@ -38,7 +38,8 @@ def test_mlp_with_string_labels_and_a_five_value_domain():
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     names = np.array(["setosa", "versicolor", "virginica"])[y]
-    clf = ConntraClassifier((6,), domain=(-2, -1, 0, 1, 2), max_iter=3, random_state=1).fit(X, names)
+    clf = ConntraClassifier((6,), domain=(-2, -1, 0, 1, 2), max_iter=3, random_state=1)
+    clf.fit(X, names)
     assert clf.packed_.bits == 3
     assert set(clf.predict(X)) <= set(names) and clf.score(X, names) > 0.85
 

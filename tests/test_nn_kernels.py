@@ -43,7 +43,9 @@ def _random_problem(rng, sizes, activation, loss, sparse_fraction=0.3):
     X[rng.random(X.shape) < sparse_fraction] = 0.0
     y = rng.integers(0, sizes[-1], N)
     y[: sizes[-1]] = np.arange(sizes[-1])
-    obj = DenseNetObjective(X, y, sizes[1:-1], n_classes=sizes[-1], activation=activation, loss=loss)
+    obj = DenseNetObjective(
+        X, y, sizes[1:-1], n_classes=sizes[-1], activation=activation, loss=loss
+    )
     scales = rng.uniform(0.3, 2.5, size=2 * (len(sizes) - 1))
     return obj, scales
 
@@ -82,7 +84,13 @@ def _walk(obj, domain, rng, steps):
 @pytest.mark.parametrize("loss", ["cross_entropy", "squared"])
 @pytest.mark.parametrize(
     "sizes,activation",
-    [([6, 4], "relu"), ([6, 2], "tanh"), ([6, 5, 3], "relu"), ([5, 4, 6, 3], "tanh"), ([5, 3, 4, 2], "logistic")],
+    [
+        ([6, 4], "relu"),
+        ([6, 2], "tanh"),
+        ([6, 5, 3], "relu"),
+        ([5, 4, 6, 3], "tanh"),
+        ([5, 3, 4, 2], "logistic"),
+    ],
 )
 def test_incremental_loss_equals_full_recomputation(sizes, activation, loss):
     rng = np.random.default_rng(sum(sizes) + len(loss))
@@ -101,7 +109,8 @@ def test_incremental_loss_equals_full_recomputation(sizes, activation, loss):
     loss=st.sampled_from(["cross_entropy", "squared"]),
 )
 def test_property_any_domain_any_walk(seed, omega, hidden, loss):
-    # Uneven domains (e.g. {-4, 1, 3}) take the kernel's general path, even ones the shared-exp path.
+    # Uneven domains (e.g. {-4, 1, 3}) take the kernel's general path, even ones the
+    # shared-exp path.
     rng = np.random.default_rng(seed)
     obj, scales = _random_problem(rng, [4, *hidden, 3], "relu", loss)
     domain = scaled_domain(obj.sizes, np.array(omega, dtype=float), scales * 0.5)

@@ -12,13 +12,15 @@ from combopt.nn.datasets import load_digits, load_iris, load_mnist
 from combopt.nn.training import scaled_domain, train_conntra
 
 needs_data = pytest.mark.skipif(
-    not os.environ.get("COMBOPT_DATA"), reason="COMBOPT_DATA is not set (published MNIST files needed)"
+    not os.environ.get("COMBOPT_DATA"),
+    reason="COMBOPT_DATA is not set (published MNIST files needed)",
 )
 
 
 @pytest.fixture(scope="module")
 def iris_record():
-    return train_conntra(load_iris(0), (16, 8), max_iterations=4, segments=4, pretrain_iter=2000, seed=0)
+    return train_conntra(load_iris(0), (16, 8), max_iterations=4, segments=4, pretrain_iter=2000,
+                         seed=0)
 
 
 def test_iris_errors_fall_during_training(iris_record):
@@ -50,14 +52,16 @@ def test_reported_errors_come_from_the_packed_model(iris_record):
 
 def test_record_is_json_with_the_issue_fields(iris_record):
     data = json.loads(json.dumps(iris_record.to_dict()))
-    for key in ("task", "train_error", "val_error", "memory_kb", "float_memory_kb", "seconds", "pretrain_seconds"):
+    for key in ("task", "train_error", "val_error", "memory_kb", "float_memory_kb", "seconds",
+                "pretrain_seconds"):
         assert key in data
     assert set(data["baseline"]) >= {"train_error", "val_error", "memory_kb", "seconds"}
     assert data["config"]["split"].startswith("scikit-learn iris, stratified 120 train / 30")
 
 
 def test_squared_error_and_a_wider_domain_train_digits():
-    rec = train_conntra(load_digits(), (), max_iterations=2, segments=2, domain=(-2, -1, 0, 1, 2), loss="squared", seed=1)
+    rec = train_conntra(load_digits(), (), max_iterations=2, segments=2, domain=(-2, -1, 0, 1, 2),
+                        loss="squared", seed=1)
     assert rec.config["bits_per_weight"] == 3 and rec.memory_kb == -(-650 * 3 // 8) / 1000
     assert rec.curve[-1]["loss"] < rec.curve[0]["loss"]
     assert rec.val_error < 15.0
@@ -72,7 +76,8 @@ def test_scaled_domain_matches_the_layout():
 
 
 @pytest.mark.parametrize(
-    "kwargs,message", [({"max_iterations": 0}, "max_iterations"), ({"max_iterations": 2, "segments": 3}, "segments")]
+    "kwargs,message",
+    [({"max_iterations": 0}, "max_iterations"), ({"max_iterations": 2, "segments": 3}, "segments")],
 )
 def test_bad_budgets_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -81,7 +86,8 @@ def test_bad_budgets_are_rejected(kwargs, message):
 
 def test_cli_train_iris_json_and_plot(tmp_path, capsys):
     png = tmp_path / "curve.png"
-    code = main(["train", "iris", "--max-iterations", "2", "--segments", "2", "--seed", "1", "--json", "--plot", str(png)])
+    code = main(["train", "iris", "--max-iterations", "2", "--segments", "2", "--seed", "1",
+                 "--json", "--plot", str(png)])
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert data["task"] == "iris" and data["memory_kb"] == 0.061 and data["paper"]["table"] == "III"
@@ -128,7 +134,8 @@ def test_mnist_slice_logistic_regression_improves_on_discretisation():
 
 @needs_data
 def test_cli_mnist_mlp_on_a_slice(capsys):
-    argv = ["train", "mnist-mlp", "--n-train", "1000", "--n-val", "200", "--max-iterations", "1", "--json"]
+    argv = ["train", "mnist-mlp", "--n-train", "1000", "--n-val", "200", "--max-iterations", "1",
+            "--json"]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["config"]["sizes"] == [784, 32, 10]
@@ -184,7 +191,8 @@ def test_minibatch_search_still_reports_full_errors():
 
 @needs_data
 def test_cli_mnist_lenet_on_a_slice(capsys):
-    argv = ["train", "mnist-lenet", "--n-train", "400", "--n-val", "100", "--max-iterations", "1", "--json"]
+    argv = ["train", "mnist-lenet", "--n-train", "400", "--n-val", "100", "--max-iterations", "1",
+            "--json"]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["task"] == "mnist-lenet" and data["paper"]["table"] == "II"

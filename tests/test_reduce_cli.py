@@ -21,7 +21,7 @@ def needs_data(test):
 
 
 def run_json(capsys, argv):
-    code = main(argv + ["--json"])
+    code = main([*argv, "--json"])
     out = capsys.readouterr().out
     return code, json.loads(out)
 

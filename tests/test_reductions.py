@@ -92,7 +92,9 @@ def test_well_conditioned_positive_definite_matrix_is_not_shifted():
     L = np.linalg.cholesky(A)  # the paper's construction, N = d
     np.testing.assert_allclose(red.X, np.sqrt(2) * L.T)
     np.testing.assert_allclose(red.Y, -(np.sqrt(2) / 2) * np.linalg.solve(L, [1.0, -1.0]))
-    assert red.offset == pytest.approx(-0.25 * np.array([1.0, -1.0]) @ np.linalg.solve(A, [1.0, -1.0]))
+    assert red.offset == pytest.approx(
+        -0.25 * np.array([1.0, -1.0]) @ np.linalg.solve(A, [1.0, -1.0])
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -146,8 +148,13 @@ def test_exhaustive_agreement_and_same_minimisers_at_d12(variables, seed):
 
 
 @settings(max_examples=40, deadline=None)
-@given(d=st.integers(1, 4), k=st.integers(1, 3), n=st.integers(1, 6), seed=SEEDS,
-       weights=st.sampled_from([None, "spin", (-1, 0, 1), (0, 1, 2, 3, 4), (-2.5, 0.5)]))
+@given(
+    d=st.integers(1, 4),
+    k=st.integers(1, 3),
+    n=st.integers(1, 6),
+    seed=SEEDS,
+    weights=st.sampled_from([None, "spin", (-1, 0, 1), (0, 1, 2, 3, 4), (-2.5, 0.5)]),
+)
 def test_training_qubo_energy_is_the_loss_of_the_decoded_weights(d, k, n, seed, weights):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))
@@ -211,7 +218,8 @@ def test_expansion_codes_cover_exactly_the_value_set(values):
 
 def test_functions_never_mutate_their_inputs():
     Q, b, c = random_qubo(5, 3)
-    X, Y = np.random.default_rng(1).normal(size=(6, 5)), np.random.default_rng(2).normal(size=(6, 2))
+    X = np.random.default_rng(1).normal(size=(6, 5))
+    Y = np.random.default_rng(2).normal(size=(6, 2))
     copies = [a.copy() for a in (Q, b, X, Y)]
     red = qubo_to_training(Q, b, c, n_samples=7, seed=1)
     training_to_qubo(X, Y, weights=[-1, 0, 1])
@@ -242,8 +250,12 @@ def test_functions_never_mutate_their_inputs():
         (lambda: training_to_qubo(np.ones((3, 2)), np.ones(4)), "3 rows"),
         (lambda: training_to_qubo(np.ones((3, 2)), np.ones(3), weights=[1, 1]), "repeated"),
         (lambda: training_to_qubo(np.ones((3, 2)), np.ones(3), weights=[1]), "at least two"),
-        (lambda: training_to_qubo(np.ones((3, 2)), np.ones(3), weights=[0, 1, 3],
-                                  encoding="expansion"), "evenly spaced"),
+        (
+            lambda: training_to_qubo(
+                np.ones((3, 2)), np.ones(3), weights=[0, 1, 3], encoding="expansion"
+            ),
+            "evenly spaced",
+        ),
         (lambda: training_to_qubo(np.ones((3, 2)), np.ones(3), penalty=1.0), "one-hot"),
         (lambda: training_loss(np.ones((3, 2)), np.ones(3), np.ones(3)), "shape"),
     ],

@@ -24,7 +24,8 @@ DOMAINS = {
 def _random_problem(n, seed, integer=False):
     rng = np.random.default_rng(seed)
     if integer:
-        return rng.integers(-5, 6, size=(n, n)).astype(float), rng.integers(-5, 6, size=n).astype(float)
+        Q = rng.integers(-5, 6, size=(n, n)).astype(float)
+        return Q, rng.integers(-5, 6, size=n).astype(float)
     return rng.normal(size=(n, n)), rng.normal(size=n)
 
 
@@ -36,8 +37,13 @@ def test_every_strategy_returns_a_local_optimum(strategy, domain_name, seed):
     Q, c = _random_problem(n, seed)
     objective = QuadraticObjective(Q, c, offset=1.5)
     domains = [DOMAINS[domain_name]] * n
-    result = solve(objective, Domain(DOMAINS[domain_name]), strategy=strategy, num_reads=3, seed=seed)
-    energy = lambda x: naive.quadratic_energy(Q, c, 1.5, x)
+    result = solve(
+        objective, Domain(DOMAINS[domain_name]), strategy=strategy, num_reads=3, seed=seed
+    )
+
+    def energy(x):
+        return naive.quadratic_energy(Q, c, 1.5, x)
+
     optimum = naive.exhaustive_minimum(energy, domains)
     for x, e in zip(result.samples, result.energies):
         assert set(x).issubset(DOMAINS[domain_name])
@@ -53,7 +59,9 @@ def test_stronger_strategies_find_the_optimum_of_small_problems(strategy):
     for seed in range(5):
         Q, c = _random_problem(12, seed)
         objective = QuadraticObjective(Q, c)
-        optimum = naive.exhaustive_minimum(lambda x, Q=Q, c=c: naive.quadratic_energy(Q, c, 0, x), [[0, 1]] * 12)
+        optimum = naive.exhaustive_minimum(
+            lambda x, Q=Q, c=c: naive.quadratic_energy(Q, c, 0, x), [[0, 1]] * 12
+        )
         result = solve(objective, Domain.binary(), strategy=strategy, num_reads=4, seed=seed)
         assert result.energy == pytest.approx(optimum, abs=1e-9)
 
@@ -61,8 +69,13 @@ def test_stronger_strategies_find_the_optimum_of_small_problems(strategy):
 def test_per_variable_domains():
     domains = [[0, 1], [-1, 0, 1], [-3, 3], [2.0], [-1, 0.5]]
     Q, c = _random_problem(5, 3)
-    result = solve(QuadraticObjective(Q, c), Domain.per_variable(domains), strategy="tabu", num_reads=2, seed=0)
-    energy = lambda x: naive.quadratic_energy(Q, c, 0, x)
+    result = solve(
+        QuadraticObjective(Q, c), Domain.per_variable(domains), strategy="tabu", num_reads=2, seed=0
+    )
+
+    def energy(x):
+        return naive.quadratic_energy(Q, c, 0, x)
+
     assert result.energy == pytest.approx(naive.exhaustive_minimum(energy, domains), abs=1e-9)
     assert all(v in d for v, d in zip(result.x, domains))
 
@@ -78,7 +91,15 @@ def test_paper_mode_is_algorithm_2_exactly(domain_name, seed):
         omega = [-2.0, 0.0, 1.0, 3.0]  # integers, so every energy is exact in float64
     objective = QuadraticObjective(Q, c)
     x0 = np.random.default_rng(seed).choice(omega, size=n)
-    result = solve(objective, Domain(omega), strategy="paper", initial=x0, max_iterations=6, polish=False, seed=seed)
+    result = solve(
+        objective,
+        Domain(omega),
+        strategy="paper",
+        initial=x0,
+        max_iterations=6,
+        polish=False,
+        seed=seed,
+    )
     rng_state = int(np.random.SeedSequence(seed, spawn_key=(0, 1)).generate_state(1, np.uint64)[0])
     x_ref, errors = naive.paper_algorithm2(
         lambda x: naive.quadratic_energy(Q, c, 0, x), [omega] * n, x0, rng_state, 6
@@ -91,7 +112,14 @@ def test_paper_mode_is_algorithm_2_exactly(domain_name, seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_paper_mode_never_increases_the_error(seed):
     Q, c = _random_problem(30, seed)
-    result = solve(QuadraticObjective(Q, c), Domain.ternary(), strategy="paper", num_reads=3, seed=seed, max_iterations=20)
+    result = solve(
+        QuadraticObjective(Q, c),
+        Domain.ternary(),
+        strategy="paper",
+        num_reads=3,
+        seed=seed,
+        max_iterations=20,
+    )
     assert result.trace.shape == (3, 20)
     assert result.trace_iterations.tolist() == list(range(1, 21))
     assert np.all(np.diff(result.trace, axis=1) <= 1e-9)
@@ -103,7 +131,9 @@ def test_same_seed_same_result_and_reads_do_not_depend_on_their_number(strategy)
     objective = QuadraticObjective(Q, c)
     a = solve(objective, Domain.spin(), strategy=strategy, num_reads=4, seed=123, max_iterations=30)
     b = solve(objective, Domain.spin(), strategy=strategy, num_reads=4, seed=123, max_iterations=30)
-    two = solve(objective, Domain.spin(), strategy=strategy, num_reads=2, seed=123, max_iterations=30)
+    two = solve(
+        objective, Domain.spin(), strategy=strategy, num_reads=2, seed=123, max_iterations=30
+    )
     # Exact by construction: each read runs the same serial kernel code on its own state
     # and random stream (no BLAS, no reduction across reads), whatever the number of reads.
     assert np.array_equal(a.samples, b.samples) and np.array_equal(a.trace, b.trace)
@@ -149,14 +179,21 @@ def test_callable_objective_runs_the_same_search(strategy):
 
 @pytest.mark.parametrize("representation", ["dense", "sparse"])
 @pytest.mark.parametrize("domain_name", ["binary", "spin"])
-def test_flip_kernel_makes_the_moves_of_the_generic_tabu_search(representation, domain_name, monkeypatch):
+def test_flip_kernel_makes_the_moves_of_the_generic_tabu_search(
+    representation, domain_name, monkeypatch
+):
     """Two-valued quadratic problems run tabu on kept-up-to-date flip deltas; on integer
     data (exact ties) it must make the generic kernel's moves, ties and restarts."""
     Q, c = _random_problem(30, 4, integer=True)
     objective = QuadraticObjective(Q, c, representation=representation)
     domain = Domain(DOMAINS[domain_name])
-    kwargs = {"strategy": Tabu(tenure=5, restart_after=40), "num_reads": 3, "seed": 11,
-              "max_iterations": 30, "polish": False}
+    kwargs = {
+        "strategy": Tabu(tenure=5, restart_after=40),
+        "num_reads": 3,
+        "seed": 11,
+        "max_iterations": 30,
+        "polish": False,
+    }
 
     def generic_kernel_called(*args):
         raise AssertionError("the two-valued quadratic problem did not use run_tabu_flips")
@@ -166,7 +203,8 @@ def test_flip_kernel_makes_the_moves_of_the_generic_tabu_search(representation, 
         fast = solve(objective, domain, **kwargs)
     monkeypatch.setattr(combopt.solver, "FLIP_KINDS", set())
     generic = solve(objective, domain, **kwargs)
-    assert np.array_equal(fast.samples, generic.samples) and np.array_equal(fast.trace, generic.trace)
+    assert np.array_equal(fast.samples, generic.samples)
+    assert np.array_equal(fast.trace, generic.trace)
     assert fast.evaluations == generic.evaluations
     assert np.unique(generic.trace).size > 10  # a real search: many distinct energies
 
@@ -185,7 +223,9 @@ def test_least_squares_reaches_the_exhaustive_optimum():
 def test_pretrained_weights_are_discretised_by_algorithm_1():
     Q, c = _random_problem(6, 0)
     w = np.array([-0.7, -0.5, 0.2, 0.5, 3.0, -9.0])
-    result = solve(QuadraticObjective(Q, c), Domain.ternary(), pretrained=w, max_iterations=0, polish=False)
+    result = solve(
+        QuadraticObjective(Q, c), Domain.ternary(), pretrained=w, max_iterations=0, polish=False
+    )
     assert result.x.tolist() == discretize(w, [-1, 0, 1]).tolist() == [-1, -1, 0, 0, 1, -1]
 
 
@@ -196,20 +236,43 @@ def test_stopping_rules():
     assert timed.stop_reason == "time_limit"
     assert 0.3 <= timed.timing["solve"] < 2.0
     small_Q, small_c = _random_problem(10, 1)
-    optimum = naive.exhaustive_minimum(lambda x: naive.quadratic_energy(small_Q, small_c, 0, x), [[0, 1]] * 10)
-    target = solve(QuadraticObjective(small_Q, small_c), Domain.binary(), strategy="tabu",
-                   target_energy=optimum + 1e-9, time_limit=30.0, seed=0)
+    optimum = naive.exhaustive_minimum(
+        lambda x: naive.quadratic_energy(small_Q, small_c, 0, x), [[0, 1]] * 10
+    )
+    target = solve(
+        QuadraticObjective(small_Q, small_c),
+        Domain.binary(),
+        strategy="tabu",
+        target_energy=optimum + 1e-9,
+        time_limit=30.0,
+        seed=0,
+    )
     assert target.stop_reason == "target" and target.energy <= optimum + 1e-9
-    stalled = solve(objective, Domain.binary(), strategy="paper", max_stall=2, max_iterations=10_000, seed=0)
+    stalled = solve(
+        objective, Domain.binary(), strategy="paper", max_stall=2, max_iterations=10_000, seed=0
+    )
     assert stalled.stop_reason == "stall" and stalled.iterations < 10_000
     seen = []
-    stopped = solve(objective, Domain.binary(), strategy="anneal", seed=0, callback=lambda p: seen.append(p) or True)
+    stopped = solve(
+        objective,
+        Domain.binary(),
+        strategy="anneal",
+        seed=0,
+        callback=lambda p: seen.append(p) or True,
+    )
     assert stopped.stop_reason == "callback" and len(seen) == 1 and seen[0].iteration >= 1
 
 
 def test_best_trace_is_decreasing_and_ends_at_the_best():
     Q, c = _random_problem(80, 2)
-    result = solve(QuadraticObjective(Q, c), Domain.binary(), strategy="anneal", num_reads=2, seed=1, polish=False)
+    result = solve(
+        QuadraticObjective(Q, c),
+        Domain.binary(),
+        strategy="anneal",
+        num_reads=2,
+        seed=1,
+        polish=False,
+    )
     seconds, energies = zip(*result.best_trace)
     assert list(seconds) == sorted(seconds) and list(energies) == sorted(energies, reverse=True)
     assert energies[-1] == pytest.approx(result.energy, abs=1e-8)
@@ -241,7 +304,11 @@ def test_result_is_immutable():
         ({"strategy": "greedy"}, ValueError, "strategy must be one of"),
         ({"initial": [0.0, 0.5, 1.0]}, ValueError, "not in its variable's domain"),
         ({"initial": [0.0, 1.0]}, ValueError, "initial states must have shape"),
-        ({"initial": [0, 1, 0], "pretrained": [0, 1, 0]}, ValueError, "either initial or pretrained"),
+        (
+            {"initial": [0, 1, 0], "pretrained": [0, 1, 0]},
+            ValueError,
+            "either initial or pretrained",
+        ),
         ({"max_iterations": -3}, ValueError, "max_iterations must be an integer >= 0"),
         ({"max_iterations": 2.5}, TypeError, "max_iterations must be an integer"),
         ({"target_energy": float("inf")}, ValueError, "target_energy must be finite"),
@@ -260,7 +327,10 @@ def test_bad_arguments_are_refused(kwargs, error, message):
         (lambda: QuadraticObjective(np.eye(2), linear=[1.0]), r"linear must have shape \(2,\)"),
         (lambda: LeastSquaresObjective(np.eye(2), [1.0, 2.0, 3.0]), "Y has 3 rows but X has 2"),
         (lambda: LeastSquaresObjective(np.eye(2), [1.0, np.inf]), "NaN"),
-        (lambda: solve(QuadraticObjective(np.eye(2)), Domain.per_variable([[0, 1]])), "defines 1 variables"),
+        (
+            lambda: solve(QuadraticObjective(np.eye(2)), Domain.per_variable([[0, 1]])),
+            "defines 1 variables",
+        ),
         (lambda: Tabu(perturbation=2.0), "perturbation"),
         (lambda: Annealing(beta_range=(2.0, 1.0)), "beta_range"),
     ],
@@ -272,12 +342,20 @@ def test_bad_problems_are_refused(build, message):
 
 def test_strategy_instances_are_accepted_and_reported():
     Q, c = _random_problem(20, 0)
-    result = solve(QuadraticObjective(Q, c), Domain.spin(), strategy=Annealing(beta_range=(0.1, 5.0), num_sweeps=50), seed=0)
+    result = solve(
+        QuadraticObjective(Q, c),
+        Domain.spin(),
+        strategy=Annealing(beta_range=(0.1, 5.0), num_sweeps=50),
+        seed=0,
+    )
     assert result.strategy == "anneal" and result.info["beta_range"] == (0.1, 5.0)
     assert result.iterations == 50
-    result = solve(QuadraticObjective(Q, c), Domain.spin(), strategy=Tabu(tenure=3), seed=0, max_iterations=2)
+    result = solve(
+        QuadraticObjective(Q, c), Domain.spin(), strategy=Tabu(tenure=3), seed=0, max_iterations=2
+    )
     assert result.info["tenure"] == 3
-    assert solve(QuadraticObjective(Q, c), Domain.spin(), strategy=Paper(), seed=0).strategy == "paper"
+    result = solve(QuadraticObjective(Q, c), Domain.spin(), strategy=Paper(), seed=0)
+    assert result.strategy == "paper"
 
 
 def test_warmup_reaches_every_compiled_kind():

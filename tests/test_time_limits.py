@@ -64,7 +64,8 @@ def test_time_limit_holds_at_a_million_variables(strategy):
 
 
 def test_time_limit_cuts_an_interpreted_iteration():
-    # A slow Python objective: one iteration (n full calls per step) takes far longer than the limit.
+    # A slow Python objective: one iteration (n full calls per step) takes far longer than
+    # the limit.
     n = 400
 
     def energy(x):

@@ -136,7 +136,7 @@ def test_cli_text_tour_is_labelled_and_matches_the_json_tour(tsp_main, tmp_path,
     np.save(tmp_path / "d.npy", inst.distances)
     argv = ["tsp", str(tmp_path / "d.npy"), "--time-limit", "0.2", "--seed", "5",
             "--num-reads", "1"]
-    assert tsp_main(argv + ["--json"]) == 0
+    assert tsp_main([*argv, "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert tsp_main(argv) == 0
     line = capsys.readouterr().out.splitlines()[-1]

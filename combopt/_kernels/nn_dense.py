@@ -132,7 +132,10 @@ def _loss_of_logits(loss_kind, z, y):
 
 @njit(cache=True, inline="always")
 def _record(p, n):
-    """Cache offset of sample ``n``'s record; ``S`` is at ``+C``, ``Q`` ``+C+1``, ``m`` ``+C+2``, loss ``+C+3``."""
+    """Cache offset of sample ``n``'s record.
+
+    ``S`` is at ``+C``, ``Q`` ``+C+1``, ``m`` ``+C+2``, loss ``+C+3``.
+    """
     c = p.sizes[p.sizes.shape[0] - 1]
     return p.stats_off + n * (c + 4)
 
@@ -397,7 +400,9 @@ def _output_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf, bu
                 # Exact O(C) evaluation; a cross-entropy ratio of this pair counts as 1.
                 prod[k] *= s
                 d = values[lo + k] - v_cur
-                out[k] += _trial_loss(p, cache, layer, u, n, h, d, zbuf, bufa, bufb) - cache[rec + c + 3]
+                out[k] += (
+                    _trial_loss(p, cache, layer, u, n, h, d, zbuf, bufa, bufb) - cache[rec + c + 3]
+                )
         if not cross_entropy:
             continue
         prod_s *= s
@@ -562,7 +567,6 @@ def dense_init(p, values, offsets, x_idx, cache):
         total += _refresh_sample(p, cache, n)
     cache[0] = total
     return total / ns
-
 
 
 @overload(obj_init, jit_options={"cache": True})

@@ -3,8 +3,9 @@
 Each objective kind is a ``namedtuple`` of arrays and scalars (defined in its
 own module of this package) and registers an implementation of each of the
 first three functions (and optionally :func:`obj_flip`) with
-:func:`numba.extending.overload`, selected by the namedtuple's class. The strategy kernels (:mod:`combopt._kernels.strategies`)
-call only these, so a strategy is written once and compiled per objective kind.
+:func:`numba.extending.overload`, selected by the namedtuple's class. The strategy
+kernels (:mod:`combopt._kernels.strategies`) call only these, so a strategy is
+written once and compiled per objective kind.
 
 All of them see the whole-read state: ``values``/``offsets`` (the lowered
 domain), ``x_idx`` (the index of each variable's current value, int64) and

@@ -198,7 +198,7 @@ class DenseNet:
         if theta.shape != (self.num_parameters,):
             raise ValueError(f"expected {self.num_parameters} parameters, got shape {theta.shape}")
         weights, biases = [], []
-        for (w, b), sl in zip(zip(self.weights, self.biases), self.layer_slices()):
+        for (w, _), sl in zip(zip(self.weights, self.biases), self.layer_slices()):
             chunk = theta[sl]
             weights.append(chunk[: w.size].reshape(w.shape).copy())
             biases.append(chunk[w.size :].copy())

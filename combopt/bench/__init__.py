@@ -19,5 +19,16 @@ from combopt.bench.records import read_records, repair_tail
 from combopt.bench.runners import SAMPLERS, available_samplers, run_one, time_to_solution
 from combopt.bench.sweep import Sweep, Task, run_task
 
-__all__ = ["SAMPLERS", "Sweep", "Task", "Terminated", "available_samplers", "calibrate_sa", "read_records",
-           "repair_tail", "run_one", "run_task", "time_to_solution"]
+__all__ = [
+    "SAMPLERS",
+    "Sweep",
+    "Task",
+    "Terminated",
+    "available_samplers",
+    "calibrate_sa",
+    "read_records",
+    "repair_tail",
+    "run_one",
+    "run_task",
+    "time_to_solution",
+]

@@ -46,7 +46,6 @@ from combopt.adapters.dimod import bqm_to_objective
 from combopt.bench.calibrate import calibrate_sa
 from combopt.samplers import TrainingRouteSampler
 from combopt.solver import solve
-
 from combopt.strategies import resolve_strategy
 
 __all__ = ["SAMPLERS", "SEED_LIMIT", "available_samplers", "run_one", "time_to_solution",

@@ -92,7 +92,7 @@ def run_calibration(job: Calibration) -> dict:
         calib = calibrate_sa(load(job.instance).bqm, job.num_reads, time_limit=job.time_limit)
         return {"kind": "calibration", "instance": job.instance, **calib,
                 "versions": versions(), "machine": machine()}
-    except Exception as exc:  # noqa: BLE001 - recorded, counted and reported by the caller
+    except Exception as exc:  # recorded, counted and reported by the caller
         return _error_record(job, exc, sampler="sa-calibration")
 
 
@@ -116,7 +116,7 @@ def run_task(task: Task) -> dict:
     """
     try:
         return _run_task(task)
-    except Exception as exc:  # noqa: BLE001 - recorded, counted and reported by the caller
+    except Exception as exc:  # recorded, counted and reported by the caller
         return _error_record(task, exc)
 
 

@@ -36,7 +36,7 @@ def register(subparsers) -> None:
         description="Solve one instance: a published name (bqp250.3, gka4d, G14) or a file.",
     )
     p.add_argument("source", metavar="SOURCE", help="instance name, FILE or FILE#K")
-    p.add_argument("--format", default="auto", choices=("auto",) + FORMATS)
+    p.add_argument("--format", default="auto", choices=("auto", *FORMATS))
     p.add_argument("--index", type=integer(1), metavar="K",
                    help="instance K (1-based) of an OR-Library file")
     p.add_argument("--vartype", choices=("SPIN", "BINARY"),

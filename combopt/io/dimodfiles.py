@@ -87,7 +87,9 @@ def read_bqm_file(
         try:
             bqm = dimod.BinaryQuadraticModel.from_file(fh)
         except Exception as exc:  # dimod raises many types on corrupt data
-            raise FormatError(path, None, f"corrupt dimod BQM file ({type(exc).__name__})") from None
+            raise FormatError(
+                path, None, f"corrupt dimod BQM file ({type(exc).__name__})"
+            ) from None
     if bqm.num_variables != num_variables:
         raise FormatError(path, None, "dimod BQM file does not match its header")
     return bqm

@@ -124,7 +124,9 @@ def read_orlib(
         raise reader.error(line, "instance count is 0")
     # Each instance needs at least its header line.
     if count > reader.remaining():
-        raise reader.error(line, f"claims {count} instances but only {reader.remaining()} lines follow")
+        raise reader.error(
+            line, f"claims {count} instances but only {reader.remaining()} lines follow"
+        )
     bqms = []
     for k in range(1, count + 1):
         line, (tn, tm) = reader.next_fields(2, f"header 'n nnz' of instance {k}")

@@ -104,7 +104,10 @@ def load_mnist(n_train: int | None = None, n_val: int | None = None, *, director
         y_train=labels("train-labels-idx1-ubyte.gz", n_train),
         X_val=images("t10k-images-idx3-ubyte.gz", n_val),
         y_val=labels("t10k-labels-idx1-ubyte.gz", n_val),
-        split=f"first {n_train} of the 60000 training images / first {n_val} of the 10000 t10k images",
+        split=(
+            f"first {n_train} of the 60000 training images / "
+            f"first {n_val} of the 10000 t10k images"
+        ),
     )
 
 
@@ -170,11 +173,16 @@ def load_digits(seed: int = 0) -> Dataset:
         y_train=y_tr.astype(np.int64),
         X_val=np.ascontiguousarray(X_va),
         y_val=y_va.astype(np.int64),
-        split=f"scikit-learn digits /16, stratified 1437 train / 360 validation (random_state={seed})",
+        split=(
+            "scikit-learn digits /16, stratified 1437 train / 360 validation "
+            f"(random_state={seed})"
+        ),
     )
 
 
-def load_dataset(name: str, *, seed: int = 0, n_train: int | None = None, n_val: int | None = None) -> Dataset:
+def load_dataset(
+    name: str, *, seed: int = 0, n_train: int | None = None, n_val: int | None = None
+) -> Dataset:
     """Load a data set by name: ``"mnist"``, ``"iris"`` or ``"digits"``.
 
     Examples

@@ -99,7 +99,9 @@ class ConntraClassifier(ClassifierMixin, BaseEstimator):
             check_count(name, getattr(self, name))
         omega = np.unique(np.asarray(self.domain, dtype=np.float64))
         if omega.size < 2 or not np.all(np.isfinite(omega)):
-            raise ValueError(f"domain must hold at least two distinct finite values, got {self.domain!r}")
+            raise ValueError(
+                f"domain must hold at least two distinct finite values, got {self.domain!r}"
+            )
         return omega
 
     def fit(self, X, y):
@@ -109,17 +111,33 @@ class ConntraClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         if self.classes_.size < 2:
-            raise ValueError(f"ConntraClassifier needs samples of at least 2 classes; got 1 class ({self.classes_[0]!r})")
+            raise ValueError(
+                "ConntraClassifier needs samples of at least 2 classes; "
+                f"got 1 class ({self.classes_[0]!r})"
+            )
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         hidden = tuple(int(h) for h in self.hidden_layer_sizes)
         n_classes = self.classes_.size
-        net, _ = pretrain(X, y_enc, n_classes, hidden, activation=self.activation, seed=seed,
-                          max_iter=self.pretrain_max_iter)
-        objective = DenseNetObjective(X, y_enc, hidden, n_classes=n_classes, activation=self.activation, loss=self.loss)
+        net, _ = pretrain(
+            X,
+            y_enc,
+            n_classes,
+            hidden,
+            activation=self.activation,
+            seed=seed,
+            max_iter=self.pretrain_max_iter,
+        )
+        objective = DenseNetObjective(
+            X, y_enc, hidden, n_classes=n_classes, activation=self.activation, loss=self.loss
+        )
         scales, start = _discretize(net, omega)
         result = solve(
-            objective, scaled_domain(objective.sizes, omega, scales), strategy=self.strategy,
-            max_iterations=int(self.max_iter), initial=start, seed=seed,
+            objective,
+            scaled_domain(objective.sizes, omega, scales),
+            strategy=self.strategy,
+            max_iterations=int(self.max_iter),
+            initial=start,
+            seed=seed,
         )
         self.packed_ = PackedDenseNet.from_network(objective.network(result.x), omega, scales)
         self.loss_ = float(result.energy)

@@ -46,10 +46,14 @@ MNIST_FILES = (
 
 #: SHA-256 of the official files, used when no ``SHA256SUMS`` is next to them.
 MNIST_SHA256 = {
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz":
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz":
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    "train-images-idx3-ubyte.gz":
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz":
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
 }
 
 
@@ -171,14 +175,18 @@ def verify_checksum(path: str | os.PathLike, sums_file: str | os.PathLike | None
         raise ValueError(f"{path}: no SHA-256 listed for {path.name}")
     actual = sha256_of(path)
     if actual != sums[path.name]:
-        raise ValueError(f"{path}: SHA-256 mismatch (got {actual[:12]}..., expected {sums[path.name][:12]}...)")
+        raise ValueError(
+            f"{path}: SHA-256 mismatch (got {actual[:12]}..., expected {sums[path.name][:12]}...)"
+        )
 
 
 def mnist_dir() -> Path:
     """Return ``$COMBOPT_DATA/mnist``; ``OSError`` if the variable is unset."""
     root = os.environ.get("COMBOPT_DATA")
     if not root:
-        raise OSError("COMBOPT_DATA is not set: point it at the published data folder (it holds mnist/)")
+        raise OSError(
+            "COMBOPT_DATA is not set: point it at the published data folder (it holds mnist/)"
+        )
     return Path(root) / "mnist"
 
 
@@ -204,12 +212,16 @@ def mnist_path(name: str, directory: str | os.PathLike | None = None) -> Path:
     folder = Path(directory) if directory is not None else mnist_dir()
     path = folder / name
     if not path.exists():
-        raise OSError(f"{path} not found: fetch it with combopt.nn.idx.download_mnist({str(folder)!r})")
+        raise OSError(
+            f"{path} not found: fetch it with combopt.nn.idx.download_mnist({str(folder)!r})"
+        )
     verify_checksum(path)
     return path
 
 
-def download_mnist(directory: str | os.PathLike, *, mirror: str = MNIST_MIRROR, timeout: float = 60.0) -> list[Path]:
+def download_mnist(
+    directory: str | os.PathLike, *, mirror: str = MNIST_MIRROR, timeout: float = 60.0
+) -> list[Path]:
     """Download the four MNIST files into ``directory`` and verify them.
 
     Files already present with the right checksum are kept. Where no network

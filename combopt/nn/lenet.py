@@ -43,10 +43,19 @@ from combopt._numeric.layers import (
     max_pool_2x2,
 )
 
-__all__ = ["CONV_SHAPES", "NUM_PARAMETERS", "TENSOR_SHAPES", "LeNet", "conv_features", "pretrain_lenet"]
+__all__ = [
+    "CONV_SHAPES",
+    "NUM_PARAMETERS",
+    "TENSOR_SHAPES",
+    "LeNet",
+    "conv_features",
+    "pretrain_lenet",
+]
 
 #: Every tensor's shape in flat order (one Algorithm-1 scale each), and their total size.
-TENSOR_SHAPES = CONV_SHAPES + tuple(s for a, b in itertools.pairwise(HEAD_SIZES) for s in ((a, b), (b,)))
+TENSOR_SHAPES = CONV_SHAPES + tuple(
+    s for a, b in itertools.pairwise(HEAD_SIZES) for s in ((a, b), (b,))
+)
 NUM_PARAMETERS = sum(int(np.prod(s)) for s in TENSOR_SHAPES)
 
 
@@ -76,7 +85,9 @@ class LeNet:
         if shapes != CONV_SHAPES:
             raise ValueError(f"convolution tensors must have shapes {CONV_SHAPES}, got {shapes}")
         if tuple(self.head.sizes) != HEAD_SIZES or self.head.activation != "relu":
-            raise ValueError(f"the head must be a relu DenseNet of sizes {HEAD_SIZES}, got {self.head.sizes}")
+            raise ValueError(
+                f"the head must be a relu DenseNet of sizes {HEAD_SIZES}, got {self.head.sizes}"
+            )
 
     @classmethod
     def initial(cls, seed: int = 0) -> LeNet:
@@ -88,7 +99,9 @@ class LeNet:
 
         conv = (he(CONV_SHAPES[0], 25), np.zeros(6), he(CONV_SHAPES[2], 150), np.zeros(16))
         sizes = HEAD_SIZES
-        head = DenseNet([he((a, b), a) for a, b in itertools.pairwise(sizes)], [np.zeros(b) for b in sizes[1:]])
+        head = DenseNet(
+            [he((a, b), a) for a, b in itertools.pairwise(sizes)], [np.zeros(b) for b in sizes[1:]]
+        )
         return cls(conv, head)
 
     @property
@@ -137,11 +150,17 @@ class LeNet:
 def _pool_backward(a: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """Route ``grad`` (pooled shape) to the first maximum of each 2 x 2 window of ``a``."""
     n, c, h, w = a.shape
-    windows = a.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2, w // 2, 4)
+    windows = (
+        a.reshape(n, c, h // 2, 2, w // 2, 2)
+        .transpose(0, 1, 2, 4, 3, 5)
+        .reshape(n, c, h // 2, w // 2, 4)
+    )
     first_max = windows.argmax(axis=-1)
     routed = np.zeros_like(windows)
     np.put_along_axis(routed, first_max[..., None], grad[..., None], axis=-1)
-    return routed.reshape(n, c, h // 2, w // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h, w)
+    return (
+        routed.reshape(n, c, h // 2, w // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h, w)
+    )
 
 
 def _conv_backward(x, w, grad):
@@ -205,7 +224,9 @@ def lenet_loss_and_grad(params, images, y):
     return loss, [dw1, db1, dw2, db2, *grads_dense]
 
 
-def pretrain_lenet(X, y, *, epochs: int = 3, batch_size: int = 128, learning_rate: float = 1e-3, seed: int = 0):
+def pretrain_lenet(
+    X, y, *, epochs: int = 3, batch_size: int = 128, learning_rate: float = 1e-3, seed: int = 0
+):
     """Float pretraining of a :class:`LeNet` by backpropagation (Adam, float32).
 
     Parameters
@@ -238,7 +259,13 @@ def pretrain_lenet(X, y, *, epochs: int = 3, batch_size: int = 128, learning_rat
     if images.shape[0] != y.shape[0]:
         raise ValueError(f"X has {images.shape[0]} images but y has {y.shape[0]} labels")
     start = LeNet.initial(seed)
-    params = [t.astype(np.float32) for t in (*start.conv, *[a for pair in zip(start.head.weights, start.head.biases) for a in pair])]
+    params = [
+        t.astype(np.float32)
+        for t in (
+            *start.conv,
+            *[a for pair in zip(start.head.weights, start.head.biases) for a in pair],
+        )
+    ]
     moments = [np.zeros_like(p) for p in params]
     squares = [np.zeros_like(p) for p in params]
     rng = np.random.default_rng(seed)

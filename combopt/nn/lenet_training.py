@@ -35,8 +35,8 @@ from dataclasses import asdict
 import numpy as np
 
 from combopt._numeric.layers import sample_losses
-from combopt.domain import Domain, discretize_scaled
 from combopt._validation import SEED_LIMIT, check_count, check_real, check_seed
+from combopt.domain import Domain, discretize_scaled
 from combopt.nn.datasets import Dataset
 from combopt.nn.lenet import CONV_SHAPES, HEAD_SIZES, LeNet, pretrain_lenet
 from combopt.nn.packing import PackedLeNet
@@ -97,8 +97,8 @@ def fit_scales(net: LeNet, omega, X, y, *, loss: str = "cross_entropy", toleranc
             h = features if t >= len(CONV_SHAPES) else candidate.features(X)
             return float(sample_losses(candidate.head.logits(h), y, loss).mean())
 
-        found = minimize_scalar(batch_loss, bounds=(np.log(start / 4), np.log(start * 4)), method="bounded",
-                                options={"xatol": tolerance})
+        found = minimize_scalar(batch_loss, bounds=(np.log(start / 4), np.log(start * 4)),
+                                method="bounded", options={"xatol": tolerance})
         scale = float(np.exp(found.x)) if found.fun < batch_loss(np.log(start)) else float(start)
         scales.append(scale)
         tensors[t] = _nearest(original, scale, omega)
@@ -202,20 +202,23 @@ def train_lenet(
     t0 = time.perf_counter()
     if fit_scales_batch is None:
         scales = np.array([discretize_scaled(t, omega)[0] for t in net.tensors()])
-        net = net.with_flat(np.concatenate([_nearest(t, a, omega) for t, a in zip(net.tensors(), scales)]))
+        on_grid = [_nearest(t, a, omega) for t, a in zip(net.tensors(), scales)]
+        net = net.with_flat(np.concatenate(on_grid))
     else:
         idx = batch(fit_scales_batch)
         scales, net = fit_scales(net, omega, X_tr[idx], y_tr[idx], loss=loss)
     seconds = time.perf_counter() - t0
     conv_domain = Domain.per_variable(
-        [scale * omega for scale, shape in zip(scales, CONV_SHAPES) for _ in range(int(np.prod(shape)))]
+        [scale * omega for scale, shape in zip(scales, CONV_SHAPES)
+         for _ in range(int(np.prod(shape)))]
     )
     head_domain = scaled_domain(HEAD_SIZES, omega, scales[len(CONV_SHAPES):])
 
     def point(percent, net, elapsed):
         logits = net.head.logits(net.features(X_tr))
-        cp = CurvePoint(float(percent), float(100 * np.mean(logits.argmax(1) != y_tr)), net.error(X_va, y_va),
-                        float(sample_losses(logits, y_tr, loss).mean()), elapsed)
+        cp = CurvePoint(float(percent), float(100 * np.mean(logits.argmax(1) != y_tr)),
+                        net.error(X_va, y_va), float(sample_losses(logits, y_tr, loss).mean()),
+                        elapsed)
         if callback is not None:
             callback(cp)
         return cp
@@ -228,12 +231,14 @@ def train_lenet(
     compile_seconds = 0.0
     block_seconds = []  # (convolution block, head block) of each round
     for r in range(max_iterations):
-        block_seeds = np.random.SeedSequence([seed, 2, r]).generate_state(2, np.uint64) % np.uint64(SEED_LIMIT)
+        block_state = np.random.SeedSequence([seed, 2, r]).generate_state(2, np.uint64)
+        block_seeds = block_state % np.uint64(SEED_LIMIT)
         growth = batch_growth**r
         idx = batch(round(conv_batch * growth))
         conv_objective = LeNetConvObjective(X_tr[idx], y_tr[idx], net.head, loss=loss)
-        result = solve(conv_objective, conv_domain, strategy=strategy, max_iterations=1, initial=net.flat()[:_N_CONV],
-                       seed=int(block_seeds[0]), num_reads=1, polish=False)
+        result = solve(conv_objective, conv_domain, strategy=strategy, max_iterations=1,
+                       initial=net.flat()[:_N_CONV], seed=int(block_seeds[0]), num_reads=1,
+                       polish=False)
         net = net.with_flat(np.concatenate([result.x, net.flat()[_N_CONV:]]))
         conv_seconds = result.seconds_excluding_compile
         compile_seconds += result.timing["compile"]
@@ -242,16 +247,19 @@ def train_lenet(
 
         t0 = time.perf_counter()
         idx = batch(round(head_batch * growth))
-        head_objective = DenseNetObjective(net.features(X_tr[idx]), y_tr[idx], (120, 84), n_classes=10, loss=loss)
+        head_objective = DenseNetObjective(net.features(X_tr[idx]), y_tr[idx], (120, 84),
+                                           n_classes=10, loss=loss)
         seconds += time.perf_counter() - t0
-        result = solve(head_objective, head_domain, strategy=strategy, max_iterations=1, initial=net.head.flat(),
-                       seed=int(block_seeds[1]), num_reads=1, polish=False)
+        result = solve(head_objective, head_domain, strategy=strategy, max_iterations=1,
+                       initial=net.head.flat(), seed=int(block_seeds[1]), num_reads=1,
+                       polish=False)
         head_x = np.array(result.x)
         compile_seconds += result.timing["compile"]
         seconds += result.seconds_excluding_compile
         if refit_scales:
             t0 = time.perf_counter()
-            head_scales, head_x = refit_output_scales(head_objective, head_x, scales[len(CONV_SHAPES):], omega)
+            head_scales, head_x = refit_output_scales(head_objective, head_x,
+                                                      scales[len(CONV_SHAPES):], omega)
             scales = np.concatenate([scales[: len(CONV_SHAPES)], head_scales])
             head_domain = scaled_domain(HEAD_SIZES, omega, head_scales)
             seconds += time.perf_counter() - t0
@@ -269,17 +277,21 @@ def train_lenet(
     train_error = float(100.0 * np.mean(loaded.predict(X_tr) != y_tr))
     val_error = float(100.0 * np.mean(loaded.predict(X_va) != y_va))
     config = {
-        "dataset": data.name, "split": data.split, "network": "LeNet-5 (6c5p2-pool-16c5-pool-120-84-10, relu)",
+        "dataset": data.name, "split": data.split,
+        "network": "LeNet-5 (6c5p2-pool-16c5-pool-120-84-10, relu)",
         "domain": omega.tolist(), "loss": loss,
         "strategy": strategy if isinstance(strategy, str) else type(strategy).__name__,
-        "max_iterations": int(max_iterations), "conv_batch": int(conv_batch), "head_batch": int(head_batch),
+        "max_iterations": int(max_iterations), "conv_batch": int(conv_batch),
+        "head_batch": int(head_batch),
         "batch_growth": float(batch_growth), "refit_scales": bool(refit_scales),
         "epochs": int(epochs), "fit_scales_batch": fit_scales_batch, "seed": int(seed),
-        "block_seconds": block_seconds, "final_scales": scales.tolist(), "n_parameters": net.num_parameters, "bits_per_weight": packed.bits,
+        "block_seconds": block_seconds, "final_scales": scales.tolist(),
+        "n_parameters": net.num_parameters, "bits_per_weight": packed.bits,
     }
     return TrainingRecord(
-        task=task, train_error=train_error, val_error=val_error, memory_kb=packed.memory_bytes / 1000.0,
-        float_memory_kb=net.num_parameters * 8 / 1000.0, seconds=seconds, pretrain_seconds=pretrain_seconds,
+        task=task, train_error=train_error, val_error=val_error,
+        memory_kb=packed.memory_bytes / 1000.0, float_memory_kb=net.num_parameters * 8 / 1000.0,
+        seconds=seconds, pretrain_seconds=pretrain_seconds,
         compile_seconds=compile_seconds, baseline=baseline, discretized=discretized,
         curve=[asdict(c) for c in curve], config=config, packed_file_bytes=int(file_bytes),
         scale_bytes=packed.scale_bytes, versions=versions(),

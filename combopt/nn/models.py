@@ -81,7 +81,9 @@ def pretrain(X, y, n_classes: int, hidden=(), *, activation="relu", seed=0, max_
             full_b[model.classes_] = intercept
             net = DenseNet([full_w], [full_b], activation)
         else:
-            model = MLPClassifier(hidden, activation=activation, max_iter=max_iter, random_state=seed).fit(X, y)
+            model = MLPClassifier(
+                hidden, activation=activation, max_iter=max_iter, random_state=seed
+            ).fit(X, y)
             ws = [w.copy() for w in model.coefs_]
             bs = [b.copy() for b in model.intercepts_]
             if len(model.classes_) == 2:

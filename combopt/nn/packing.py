@@ -23,7 +23,15 @@ import numpy as np
 from combopt._numeric.layers import CONV_SHAPES, HEAD_SIZES, DenseNet, conv_features, forward
 from combopt.nn.lenet import NUM_PARAMETERS, TENSOR_SHAPES, LeNet
 
-__all__ = ["PackedDenseNet", "PackedLeNet", "bits_per_weight", "codes_of", "decode_range", "pack_codes", "unpack_codes"]
+__all__ = [
+    "PackedDenseNet",
+    "PackedLeNet",
+    "bits_per_weight",
+    "codes_of",
+    "decode_range",
+    "pack_codes",
+    "unpack_codes",
+]
 
 
 def bits_per_weight(domain_size: int) -> int:
@@ -93,7 +101,9 @@ def decode_range(packed: np.ndarray, bits: int, start: int, count: int) -> np.nd
     first_bit = start * bits
     chunk = packed[first_bit // 8 : -(-(first_bit + count * bits) // 8)]
     skip = first_bit % 8
-    bit_stream = np.unpackbits(chunk)[skip : skip + count * bits].reshape(count, bits).astype(np.int64)
+    bit_stream = (
+        np.unpackbits(chunk)[skip : skip + count * bits].reshape(count, bits).astype(np.int64)
+    )
     return bit_stream @ (1 << np.arange(bits - 1, -1, -1, dtype=np.int64))
 
 
@@ -183,7 +193,9 @@ class PackedDenseNet(_PackedCodes):
         scales = np.asarray(scales, dtype=np.float64)
         tensors = [t for w, b in zip(net.weights, net.biases) for t in (w.ravel(), b)]
         if scales.shape != (len(tensors),) or np.any(scales <= 0):
-            raise ValueError(f"need {len(tensors)} positive scales (one per W and b), got {scales.shape}")
+            raise ValueError(
+                f"need {len(tensors)} positive scales (one per W and b), got {scales.shape}"
+            )
         packed = pack_codes(codes_of(tensors, omega, scales), bits_per_weight(omega.size))
         return cls(omega, tuple(net.sizes), net.activation, scales, packed)
 
@@ -201,7 +213,7 @@ class PackedDenseNet(_PackedCodes):
         return w, bias
 
     def logits(self, X: np.ndarray) -> np.ndarray:
-        """Logits of ``X`` (``(N, d)``) computed layer by layer from the packed codes, ``(N, C)``."""
+        """Logits ``(N, C)`` of ``X`` (``(N, d)``), computed layer by layer from packed codes."""
         n_layers = len(self.sizes) - 1
         layers = (self._layer_values(layer) for layer in range(n_layers))  # decoded one at a time
         return forward(layers, n_layers, self.activation, np.asarray(X, dtype=np.float64))
@@ -216,7 +228,10 @@ class PackedDenseNet(_PackedCodes):
         return DenseNet([w for w, _ in layers], [b for _, b in layers], self.activation)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the packed model to ``path`` (``.npz``, uncompressed: the codes are already dense)."""
+        """Write the packed model to ``path``.
+
+        The file is an uncompressed ``.npz``: the codes are already dense.
+        """
         np.savez(
             path,
             omega=self.omega,
@@ -281,8 +296,12 @@ class PackedLeNet(_PackedCodes):
         scales = np.asarray(scales, dtype=np.float64)
         tensors = net.tensors()
         if scales.shape != (len(tensors),) or np.any(scales <= 0):
-            raise ValueError(f"need {len(tensors)} positive scales (one per tensor), got {scales.shape}")
-        return cls(omega, scales, pack_codes(codes_of(tensors, omega, scales), bits_per_weight(omega.size)))
+            raise ValueError(
+                f"need {len(tensors)} positive scales (one per tensor), got {scales.shape}"
+            )
+        return cls(
+            omega, scales, pack_codes(codes_of(tensors, omega, scales), bits_per_weight(omega.size))
+        )
 
     def _tensor_values(self):
         """Yield each tensor's values (flat order), decoded from its own bytes only."""
@@ -301,7 +320,9 @@ class PackedLeNet(_PackedCodes):
         tensors = self._tensor_values()
         conv = [next(tensors).reshape(shape) for shape in CONV_SHAPES]
         h = conv_features(conv, X)
-        layers = ((next(tensors).reshape(a, b), next(tensors)) for a, b in itertools.pairwise(HEAD_SIZES))
+        layers = (
+            (next(tensors).reshape(a, b), next(tensors)) for a, b in itertools.pairwise(HEAD_SIZES)
+        )
         return forward(layers, len(HEAD_SIZES) - 1, "relu", h)
 
     def predict(self, X) -> np.ndarray:
@@ -310,7 +331,9 @@ class PackedLeNet(_PackedCodes):
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the packed model to ``path`` (``.npz``)."""
-        np.savez(path, omega=self.omega, scales=self.scales, packed=self.packed, kind=np.array("lenet"))
+        np.savez(
+            path, omega=self.omega, scales=self.scales, packed=self.packed, kind=np.array("lenet")
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> PackedLeNet:
@@ -319,12 +342,17 @@ class PackedLeNet(_PackedCodes):
             with np.load(path, allow_pickle=False) as data:
                 if str(data["kind"]) != "lenet":
                     raise ValueError(f"{path}: not a packed LeNet")
-                model = cls(data["omega"].astype(np.float64), data["scales"].astype(np.float64),
-                            data["packed"].astype(np.uint8))
+                model = cls(
+                    data["omega"].astype(np.float64),
+                    data["scales"].astype(np.float64),
+                    data["packed"].astype(np.uint8),
+                )
         except KeyError as exc:
             raise ValueError(f"{path}: not a packed combopt LeNet (missing {exc})") from None
         expected = -(-model.num_parameters * model.bits // 8)
         if model.packed.size != expected or model.scales.shape != (10,):
-            raise ValueError(f"{path}: {model.packed.size} packed bytes and {model.scales.size} scales, "
-                             f"expected {expected} and 10")
+            raise ValueError(
+                f"{path}: {model.packed.size} packed bytes and {model.scales.size} scales, "
+                f"expected {expected} and 10"
+            )
         return model

@@ -46,8 +46,12 @@ def plot_error_curves(record: dict, path: str | os.PathLike, *, title: str | Non
         ax.plot(pct, [c["val_error"] for c in curve], "s-", label="CoNNTrA validation error")
         base = record.get("baseline")
         if base:
-            ax.axhline(base["train_error"], color="C0", ls="--", lw=1, label="backprop (float) training")
-            ax.axhline(base["val_error"], color="C1", ls="--", lw=1, label="backprop (float) validation")
+            ax.axhline(
+                base["train_error"], color="C0", ls="--", lw=1, label="backprop (float) training"
+            )
+            ax.axhline(
+                base["val_error"], color="C1", ls="--", lw=1, label="backprop (float) validation"
+            )
         ax.set_xlabel("training completed (%)")
         ax.set_ylabel("error (%)")
         ax.set_title(title or record.get("task", ""))

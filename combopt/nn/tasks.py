@@ -48,17 +48,20 @@ class Task:
 TASKS = {
     "iris": Task(
         "iris", (16, 8), max_iterations=8, segments=8, pretrain_iter=2000,
-        paper={"table": "III", "train_error": 1.67, "val_error": 3.33, "memory_kb": 0.06, "seconds": 4.92},
+        paper={"table": "III", "train_error": 1.67, "val_error": 3.33, "memory_kb": 0.06,
+               "seconds": 4.92},
     ),
     "digits": Task("digits", (32,), max_iterations=6, segments=6, pretrain_iter=300),
     "mnist-logreg": Task(
         "mnist", (), max_iterations=2, segments=2, pretrain_iter=100, loss="squared",
-        paper={"table": "I", "train_error": 7.59, "val_error": 8.44, "memory_kb": 1.96, "seconds": 236.12},
+        paper={"table": "I", "train_error": 7.59, "val_error": 8.44, "memory_kb": 1.96,
+               "seconds": 236.12},
     ),
     "mnist-mlp": Task("mnist", (32,), max_iterations=2, segments=2, pretrain_iter=30),
     "mnist-lenet": Task(
         "mnist", (), max_iterations=2, segments=2, pretrain_iter=3, network="lenet",
-        paper={"table": "II", "train_error": 2.60, "val_error": 2.39, "memory_kb": 20.30, "seconds": 4871.04},
+        paper={"table": "II", "train_error": 2.60, "val_error": 2.39, "memory_kb": 20.30,
+               "seconds": 4871.04},
     ),
 }
 
@@ -138,7 +141,9 @@ def run_task(
     loss = task.loss if loss is None else loss
     segments = min(task.segments, max_iterations) if segments is None else segments
     if task.network == "lenet" and batch_size is not None:
-        raise ValueError("batch_size applies to the dense tasks; the LeNet sets its own batches per block")
+        raise ValueError(
+            "batch_size applies to the dense tasks; the LeNet sets its own batches per block"
+        )
     if data is None:
         data = task_data(name, seed=seed, n_train=n_train, n_val=n_val)
     if task.network == "lenet":

@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from combopt._numeric.layers import activate, sample_losses
-from combopt.domain import Domain, discretize_scaled
 from combopt._validation import SEED_LIMIT, check_count, check_optional_count, check_seed
+from combopt.domain import Domain, discretize_scaled
 from combopt.nn.datasets import Dataset
 from combopt.nn.models import DenseNet, pretrain
 from combopt.nn.packing import PackedDenseNet
@@ -101,7 +101,7 @@ def finite_set(omega) -> np.ndarray:
 
 
 def scaled_domain(sizes, omega, scales):
-    """Per-variable domain giving tensor ``t`` (``W_0, b_0, W_1, ...``) the values ``scales[t] * omega``.
+    """Per-variable domain giving tensor ``t`` (``W_0, b_0, ...``) the values ``scales[t] * omega``.
 
     Examples
     --------
@@ -274,9 +274,12 @@ def train_conntra(
     X_tr, y_tr, X_va, y_va = data.X_train, data.y_train, data.X_val, data.y_val
 
     # 1. Backpropagation: the baseline and the starting point.
-    net, pretrain_seconds = pretrain(X_tr, y_tr, data.n_classes, hidden, activation=activation, seed=seed, max_iter=pretrain_iter)
+    net, pretrain_seconds = pretrain(
+        X_tr, y_tr, data.n_classes, hidden, activation=activation, seed=seed, max_iter=pretrain_iter
+    )
+    backprop = "MLPClassifier" if hidden else "LogisticRegression"
     baseline = {
-        "method": "backpropagation (scikit-learn " + ("LogisticRegression" if not hidden else "MLPClassifier") + ")",
+        "method": f"backpropagation (scikit-learn {backprop})",
         "train_error": net.error(X_tr, y_tr),
         "val_error": net.error(X_va, y_va),
         "memory_kb": net.num_parameters * 8 / 1000.0,
@@ -285,37 +288,66 @@ def train_conntra(
 
     # 2. Algorithm 1 with per-tensor scales.
     t0 = time.perf_counter()
-    objective = DenseNetObjective(X_tr, y_tr, hidden, n_classes=data.n_classes, activation=activation, loss=loss)
+    objective = DenseNetObjective(
+        X_tr, y_tr, hidden, n_classes=data.n_classes, activation=activation, loss=loss
+    )
     scales, x = _discretize(net, omega)
     search_domain = scaled_domain(objective.sizes, omega, scales)
     seconds = time.perf_counter() - t0
 
     def point(percent, x, elapsed):
         model = objective.network(x)
-        cp = CurvePoint(float(percent), model.error(X_tr, y_tr), model.error(X_va, y_va), float(objective.energy(x)), elapsed)
+        cp = CurvePoint(
+            float(percent),
+            model.error(X_tr, y_tr),
+            model.error(X_va, y_va),
+            float(objective.energy(x)),
+            elapsed,
+        )
         if callback is not None:
             callback(cp)
         return cp
 
     start = point(0.0, x, seconds)
     curve = [start]
-    discretized = {"train_error": start.train_error, "val_error": start.val_error, "loss": start.loss, "scales": scales.tolist()}
+    discretized = {
+        "train_error": start.train_error,
+        "val_error": start.val_error,
+        "loss": start.loss,
+        "scales": scales.tolist(),
+    }
 
     # 3. CoNNTrA, segment by segment (each continues from the previous best).
     compile_seconds = 0.0
     bounds = np.linspace(0, max_iterations, segments + 1).round().astype(int)
     for s in range(segments):
-        segment_seed = int(np.random.SeedSequence([seed, s]).generate_state(1, np.uint64)[0] % SEED_LIMIT)
+        segment_seed = int(
+            np.random.SeedSequence([seed, s]).generate_state(1, np.uint64)[0] % SEED_LIMIT
+        )
         searched = objective
         if batch_size is not None and batch_size < len(y_tr):
             t0 = time.perf_counter()
-            rows = np.random.default_rng([seed, s, 1]).choice(len(y_tr), size=batch_size, replace=False)
-            searched = DenseNetObjective(X_tr[rows], y_tr[rows], hidden, n_classes=data.n_classes,
-                                         activation=activation, loss=loss)
+            rows = np.random.default_rng([seed, s, 1]).choice(
+                len(y_tr), size=batch_size, replace=False
+            )
+            searched = DenseNetObjective(
+                X_tr[rows],
+                y_tr[rows],
+                hidden,
+                n_classes=data.n_classes,
+                activation=activation,
+                loss=loss,
+            )
             seconds += time.perf_counter() - t0
         result = solve(
-            searched, search_domain, strategy=strategy, max_iterations=int(bounds[s + 1] - bounds[s]),
-            initial=x, seed=segment_seed, num_reads=num_reads, polish=False,
+            searched,
+            search_domain,
+            strategy=strategy,
+            max_iterations=int(bounds[s + 1] - bounds[s]),
+            initial=x,
+            seed=segment_seed,
+            num_reads=num_reads,
+            polish=False,
         )
         x = np.array(result.x)
         compile_seconds += result.timing["compile"]

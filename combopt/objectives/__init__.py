@@ -15,4 +15,12 @@ from combopt.objectives.nn import DenseNetObjective
 from combopt.objectives.permutation import TourObjective
 from combopt.objectives.quadratic import QuadraticObjective
 
-__all__ = ["CallableObjective", "DenseNetObjective", "LeNetConvObjective", "LeastSquaresObjective", "Objective", "QuadraticObjective", "TourObjective"]
+__all__ = [
+    "CallableObjective",
+    "DenseNetObjective",
+    "LeNetConvObjective",
+    "LeastSquaresObjective",
+    "Objective",
+    "QuadraticObjective",
+    "TourObjective",
+]

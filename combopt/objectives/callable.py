@@ -45,7 +45,9 @@ class CallableObjective(Objective):
     def _call(self, x: np.ndarray) -> float:
         value = float(self.func(x))
         if not np.isfinite(value):
-            raise ValueError(f"the objective returned a non-finite value ({value}) at x={x.tolist()}")
+            raise ValueError(
+                f"the objective returned a non-finite value ({value}) at x={x.tolist()}"
+            )
         return value
 
     def energy(self, x):

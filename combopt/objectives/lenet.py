@@ -85,7 +85,9 @@ class LeNetConvObjective(Objective):
         images = as_images(as_finite_array("X", X, ndim=(2, 3)))
         y = np.asarray(y)
         if y.shape != (images.shape[0],) or images.shape[0] == 0:
-            raise ValueError(f"y must have shape ({images.shape[0]},) with at least one sample, got {y.shape}")
+            raise ValueError(
+                f"y must have shape ({images.shape[0]},) with at least one sample, got {y.shape}"
+            )
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         self.X = images.reshape(images.shape[0], -1)
@@ -105,7 +107,11 @@ class LeNetConvObjective(Objective):
         if x.shape[-1] != self.num_variables or x.ndim not in (1, 2):
             raise ValueError(f"x must have {self.num_variables} variables, got shape {x.shape}")
         out = [
-            float(sample_losses(self.head.logits(conv_features(self.conv_tensors(r), self.X)), self.y, self.loss).mean())
+            float(
+                sample_losses(
+                    self.head.logits(conv_features(self.conv_tensors(r), self.X)), self.y, self.loss
+                ).mean()
+            )
             for r in np.atleast_2d(x)
         ]
         return out[0] if x.ndim == 1 else np.array(out)
@@ -125,8 +131,15 @@ class _ConvProblem:
         self.w1, self.b1 = weights[0], biases[0]
         self.rest = DenseNet(weights[1:], biases[1:])
         b = self.batch
-        self.shapes = {"params": (LeNetConvObjective.num_variables,), "a1": (b, 6, 28, 28), "p1": (b, 6, 14, 14),
-                       "a2": (b, 16, 10, 10), "f": (b, 16, 5, 5), "z1": (b, 120), "loss": (b,)}
+        self.shapes = {
+            "params": (LeNetConvObjective.num_variables,),
+            "a1": (b, 6, 28, 28),
+            "p1": (b, 6, 14, 14),
+            "a2": (b, 16, 10, 10),
+            "f": (b, 16, 5, 5),
+            "z1": (b, 120),
+            "loss": (b,),
+        }
         self.offsets, pos = {}, 0
         for name, shape in self.shapes.items():
             self.offsets[name] = (pos, pos + int(np.prod(shape)))
@@ -134,7 +147,9 @@ class _ConvProblem:
         self.length = pos
 
     def _views(self, cache):
-        return {name: cache[lo:hi].reshape(self.shapes[name]) for name, (lo, hi) in self.offsets.items()}
+        return {
+            name: cache[lo:hi].reshape(self.shapes[name]) for name, (lo, hi) in self.offsets.items()
+        }
 
     def _losses_from_z1(self, z1):
         return sample_losses(self.rest.logits(np.maximum(z1, 0.0)), self.obj.y, self.obj.loss)

@@ -92,7 +92,9 @@ class DenseNetObjective(Objective):
         if any(h < 1 for h in hidden):
             raise ValueError(f"hidden layer widths must be positive, got {hidden}")
         if activation not in _ACT_CODES:
-            raise ValueError(f"activation must be one of {', '.join(_ACT_CODES)}, got {activation!r}")
+            raise ValueError(
+                f"activation must be one of {', '.join(_ACT_CODES)}, got {activation!r}"
+            )
         if loss not in _LOSS_CODES:
             raise ValueError(f"loss must be one of {', '.join(_LOSS_CODES)}, got {loss!r}")
         self.X = X
@@ -128,13 +130,17 @@ class DenseNetObjective(Objective):
         if x.shape[-1] != self.num_variables or x.ndim not in (1, 2):
             raise ValueError(f"x must have {self.num_variables} variables, got shape {x.shape}")
         rows = np.atleast_2d(x)
-        out = np.array([sample_losses(self.network(r).logits(self.X), self.y, self.loss).mean() for r in rows])
+        out = np.array(
+            [sample_losses(self.network(r).logits(self.X), self.y, self.loss).mean() for r in rows]
+        )
         return float(out[0]) if x.ndim == 1 else out
 
     def _lower(self):
         X = self._X_csc
         N = X.shape[0]
-        var_start = np.array([s.start for s in self.layer_slices] + [self.num_variables], dtype=np.int64)
+        var_start = np.array(
+            [s.start for s in self.layer_slices] + [self.num_variables], dtype=np.int64
+        )
         a_off, h_off, w_off, stats_off, length = cache_layout(N, self.sizes, self.num_variables)
         problem = DenseNetProblem(
             np.ascontiguousarray(X.data, dtype=np.float64),

@@ -47,7 +47,9 @@ class TourObjective(Objective):
     def __init__(self, distances):
         d = as_finite_array("distances", distances, ndim=(2,))
         if d.shape[0] != d.shape[1] or d.shape[0] < 2:
-            raise ValueError(f"distances must be a square matrix of at least 2 cities, got shape {d.shape}")
+            raise ValueError(
+                f"distances must be a square matrix of at least 2 cities, got shape {d.shape}"
+            )
         self.distances = np.ascontiguousarray(d)
         self.num_variables = d.shape[0]
 
@@ -68,7 +70,9 @@ class TourObjective(Objective):
     def _check_domain(self, domain: Domain) -> None:
         n = self.num_variables
         if not (domain.is_shared and np.array_equal(domain.values, np.arange(n))):
-            raise ValueError(f"a TourObjective needs the domain of cities 0..{n - 1} (default_domain())")
+            raise ValueError(
+                f"a TourObjective needs the domain of cities 0..{n - 1} (default_domain())"
+            )
 
     def random_initial(self, domain: Domain, rng: np.random.Generator) -> np.ndarray:
         """A uniform random permutation of the cities (as domain values)."""

@@ -71,7 +71,9 @@ class QuadraticObjective(Objective):
         if not np.isfinite(offset):
             raise ValueError("offset must be finite")
         if representation not in ("auto", "dense", "sparse"):
-            raise ValueError(f"representation must be 'auto', 'dense' or 'sparse', got {representation!r}")
+            raise ValueError(
+                f"representation must be 'auto', 'dense' or 'sparse', got {representation!r}"
+            )
         self.Q = Q
         self.linear = linear
         self.offset = offset

@@ -97,7 +97,7 @@ def brute_force(source) -> tuple[np.ndarray, float]:
         raise ValueError(f"brute force is limited to n <= {BRUTE_FORCE_MAX_N}, got {n}")
     best_tour, best = None, np.inf
     for rest in itertools.permutations(range(1, n)):
-        tour = (0,) + rest
+        tour = (0, *rest)
         length = sum(d[tour[p], tour[(p + 1) % n]] for p in range(n))
         if length < best:
             best_tour, best = tour, length

@@ -65,6 +65,6 @@ def plot_tour(instance: TSPInstance, tour, ax=None, *, title: str | None = None,
 
 
 def save_tour_plot(instance: TSPInstance, tour, path, **kwargs) -> None:
-    """Draw the tour (see :func:`plot_tour`) and save the figure to ``path`` (format from suffix)."""
+    """Draw the tour (see :func:`plot_tour`) and save it to ``path`` (format from the suffix)."""
     ax = plot_tour(instance, tour, **kwargs)
     ax.figure.savefig(path, dpi=120, bbox_inches="tight")

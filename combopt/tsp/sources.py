@@ -157,7 +157,8 @@ def _read_matrix_file(path: Path) -> np.ndarray:
     try:
         return np.loadtxt(path, delimiter=delimiter, ndmin=2)
     except ValueError as exc:
-        raise ValueError(f"{path.name}: not a numeric matrix ({str(exc).splitlines()[0]})") from None
+        first = str(exc).splitlines()[0]
+        raise ValueError(f"{path.name}: not a numeric matrix ({first})") from None
 
 
 def load_instance(source) -> TSPInstance:

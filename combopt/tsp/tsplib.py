@@ -469,7 +469,8 @@ def read_tour(path, n: int | None = None) -> np.ndarray:
     >>> import os, tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     p = os.path.join(tmp, "t.opt.tour")
-    ...     _ = open(p, "w").write("TYPE: TOUR\\nDIMENSION: 3\\nTOUR_SECTION\\n1 3\\n2\\n-1\\nEOF\\n")
+    ...     _ = open(p, "w").write("TYPE: TOUR\\nDIMENSION: 3\\nTOUR_SECTION\\n"
+    ...                            "1 3\\n2\\n-1\\nEOF\\n")
     ...     read_tour(p)
     array([0, 2, 1])
     """
