@@ -59,7 +59,7 @@ def categorical_energy(num_cases, linear, quadratic, offset, x) -> float:
 
 
 def categorical_deltas(num_cases, linear, quadratic, offset, x, i) -> list:
-    """Every case of variable ``i``: the energy with ``x_i`` set to it, minus the energy of ``x``."""
+    """For each case of variable ``i``: the energy with ``x_i`` set to it minus that of ``x``."""
     base = categorical_energy(num_cases, linear, quadratic, offset, x)
     deltas = []
     for a in range(num_cases[i]):

@@ -76,7 +76,9 @@ class CategoricalObjective(Objective):
             linear = np.zeros(total)
         linear = as_finite_array("linear", linear, ndim=(1,))
         if linear.shape != (total,):
-            raise ValueError(f"linear must have one bias per case, shape ({total},), got {linear.shape}")
+            raise ValueError(
+                f"linear must have one bias per case, shape ({total},), got {linear.shape}"
+            )
         rows, cols, data = self._check_quadratic(quadratic, case_offsets)
         offset = float(offset)
         if not np.isfinite(offset):
@@ -110,9 +112,12 @@ class CategoricalObjective(Objective):
             if idx.size and not np.issubdtype(idx.dtype, np.integer):
                 raise TypeError(f"quadratic {name} must be integer case indices")
             if idx.size and (idx.min() < 0 or idx.max() >= case_offsets[-1]):
-                raise ValueError(f"quadratic {name} hold a case index outside 0..{case_offsets[-1] - 1}")
+                raise ValueError(
+                    f"quadratic {name} hold a case index outside 0..{case_offsets[-1] - 1}"
+                )
         rows, cols = rows.astype(np.int64), cols.astype(np.int64)
-        same = np.searchsorted(case_offsets, rows, "right") == np.searchsorted(case_offsets, cols, "right")
+        variable_of_row = np.searchsorted(case_offsets, rows, "right")
+        same = variable_of_row == np.searchsorted(case_offsets, cols, "right")
         if np.any(same):
             t = int(np.flatnonzero(same)[0])
             raise ValueError(
@@ -127,7 +132,8 @@ class CategoricalObjective(Objective):
     def random_initial(self, domain: Domain, rng: np.random.Generator) -> np.ndarray:
         """Each variable in a uniform random case (as domain values)."""
         m = self.num_cases
-        shared = domain.is_shared and np.all(m == m[0]) and np.array_equal(domain.values, np.arange(m[0]))
+        shared = (domain.is_shared and np.all(m == m[0])
+                  and np.array_equal(domain.values, np.arange(m[0])))
         if not shared and domain != self.default_domain():
             raise ValueError("a CategoricalObjective needs its default_domain() (case indices)")
         return np.floor(rng.random(self.num_variables) * self.num_cases)
