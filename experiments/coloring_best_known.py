@@ -8,7 +8,7 @@ totals. Timing figures depend on the machine's load.
 Usage::
 
     COMBOPT_DATA=/work/shared/data python experiments/coloring_best_known.py \\
-        --time-limit 10 --strategies tabu auto
+        --time-limit 10 --strategies tabucol tabu auto
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--strategies", nargs="+", default=["tabu", "auto"])
+    parser.add_argument("--strategies", nargs="+", default=["tabucol", "tabu", "auto"])
     args = parser.parse_args()
     with open(data_dir() / "coloring" / "best_known.csv", newline="") as fh:
         table = [(row["instance"], int(row["best_known"])) for row in csv.DictReader(fh)]

@@ -35,7 +35,8 @@ def register(subparsers) -> None:
     p.add_argument("--time-limit", type=positive_real, default=10.0, metavar="SEC",
                    help="seconds for the whole search (default 10)")
     p.add_argument("--seed", type=integer(0), default=0, metavar="S")
-    p.add_argument("--strategy", choices=tuple(STRATEGIES), default="auto")
+    p.add_argument("--strategy", choices=("tabucol", *STRATEGIES), default="tabucol",
+                   help="tabucol (default): tabu tuned for colouring; or an engine strategy")
     p.add_argument("--json", action="store_true", help="print one JSON record on one line")
     p.set_defaults(handler=run)
 
