@@ -5,9 +5,14 @@ takes one of ``k`` cases, minimise the edges whose ends agree": a
 :class:`~combopt.objectives.CategoricalObjective` whose coupling block is the
 identity on every edge. Tabu search over it is TabuCol (Hertz & de Werra
 1987) with a per-vertex tenure; :func:`tabucol` gives the parameters
-measured best here (a longer tenure, no restarts: see docs/finite_domain.md). :func:`color_graph` starts from a DSATUR
-colouring; with no ``k`` it searches downwards from DSATUR's count, keeping
-the smallest ``k`` coloured without conflict within the time budget.
+measured best here (a longer tenure, no restarts: see docs/finite_domain.md).
+:func:`color_graph` starts from a DSATUR colouring; with no ``k`` it searches
+downwards from DSATUR's count, keeping the smallest ``k`` coloured without
+conflict within the time budget.
+
+Max-k-cut is the same objective with a weight per edge: :func:`max_k_cut`
+minimises the weight of the edges inside a part, so the cut is the total
+weight minus the energy.
 
 Instances are ``.col`` files (:func:`combopt.io.dimacs.read_col`) or names of
 the published graphs in ``$COMBOPT_DATA/coloring`` (best-known colour counts
@@ -31,7 +36,7 @@ from combopt.strategies import Tabu
 
 __all__ = [
     "ColoringResult", "best_known_colors", "color_graph", "coloring_objective", "conflicts",
-    "dsatur", "load_graph", "tabucol",
+    "dsatur", "load_graph", "max_k_cut", "tabucol",
 ]
 
 #: Tenure of :func:`tabucol` on large graphs.
@@ -56,8 +61,8 @@ def tabucol(num_vertices: int) -> Tabu:
 
 
 
-def coloring_objective(num_vertices: int, edges, k: int) -> CategoricalObjective:
-    """The number of conflicting edges of a ``k``-colouring, as a categorical objective.
+def coloring_objective(num_vertices: int, edges, k: int, weights=None) -> CategoricalObjective:
+    """The number (or weight) of conflicting edges of a ``k``-colouring, as an objective.
 
     Parameters
     ----------
@@ -66,6 +71,8 @@ def coloring_objective(num_vertices: int, edges, k: int) -> CategoricalObjective
         Distinct edges ``(u, v)``, vertices ``0..num_vertices-1``, ``u != v``.
     k : int
         Number of colours, at least 1.
+    weights : array_like, shape (E,), optional
+        The cost of each edge whose ends share a colour (1 by default).
 
     Examples
     --------
@@ -79,7 +86,11 @@ def coloring_objective(num_vertices: int, edges, k: int) -> CategoricalObjective
     colour = np.arange(k, dtype=np.int64)
     rows = (edges[:, :1] * k + colour).ravel()
     cols = (edges[:, 1:] * k + colour).ravel()
-    return CategoricalObjective(np.full(num_vertices, k), None, (rows, cols, np.ones(rows.size)))
+    w = np.ones(edges.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (edges.shape[0],):
+        raise ValueError(f"weights must have one entry per edge, shape ({edges.shape[0]},)")
+    data = np.repeat(w, k)
+    return CategoricalObjective(np.full(num_vertices, k), None, (rows, cols, data))
 
 
 def conflicts(edges, colours) -> int:
@@ -273,3 +284,44 @@ def color_graph(
         first_valid_seconds=best_at if bad == 0 else None, seed=int(seed), strategy=used,
         dsatur_colors=k0, best_known=best_known_colors(graph.name),
     )
+
+
+def max_k_cut(
+    num_vertices: int, edges, weights, k: int, *, time_limit: float = 1.0, seed: int = 0,
+    strategy="auto", num_reads: int = 1,
+) -> tuple[float, np.ndarray]:
+    """Max-k-cut: split the vertices into ``k`` parts maximising the weight between parts.
+
+    Parameters
+    ----------
+    num_vertices : int
+    edges : array_like of int, shape (E, 2)
+    weights : array_like, shape (E,)
+    k : int
+    time_limit : float
+    seed : int
+    strategy : str or strategy instance
+        As for :func:`combopt.solve`.
+    num_reads : int
+
+    Returns
+    -------
+    cut : float
+        The weight of the edges between parts of the best assignment.
+    parts : ndarray of int64, shape (n,)
+        The part ``0..k-1`` of each vertex.
+
+    Examples
+    --------
+    >>> cut, parts = max_k_cut(3, [[0, 1], [1, 2], [0, 2]], [1.0, 2.0, 3.0], 2, time_limit=0.2)
+    >>> cut
+    5.0
+    """
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    weights = np.asarray(weights, dtype=np.float64)
+    objective = coloring_objective(num_vertices, edges, k, weights)
+    result = solve(objective, strategy=strategy, seed=seed, time_limit=time_limit,
+                   num_reads=num_reads)
+    parts = result.x.astype(np.int64)
+    inside = parts[edges[:, 0]] == parts[edges[:, 1]]
+    return float(weights[~inside].sum()), parts

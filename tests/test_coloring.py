@@ -16,6 +16,7 @@ from combopt.coloring import (
     conflicts,
     dsatur,
     load_graph,
+    max_k_cut,
 )
 from combopt.io.dimacs import ColGraph, read_col
 
@@ -162,3 +163,18 @@ def test_published_graph_by_name():
     assert (g.num_vertices, g.edges.shape[0]) == (36, 290)
     r = color_graph(g, 7, time_limit=10.0, seed=1, strategy="tabu")
     assert r.best_known == 7 and r.valid
+
+
+@settings(max_examples=15, deadline=None)
+@given(graphs, st.integers(2, 4), st.integers(0, 2**32 - 1))
+def test_max_k_cut_reaches_the_brute_force_optimum(graph, k, seed):
+    n, pairs = graph
+    if n > 7:
+        return
+    edges = _edges(pairs)
+    weights = np.random.default_rng(seed).integers(1, 5, edges.shape[0]).astype(float)
+    best = max(float(weights[np.array(p)[edges[:, 0]] != np.array(p)[edges[:, 1]]].sum())
+               for p in np.ndindex(*(k,) * n)) if edges.size else 0.0
+    cut, parts = max_k_cut(n, edges, weights, k, time_limit=0.5, seed=1, strategy="tabu")
+    assert cut == best
+    assert cut == float(weights[parts[edges[:, 0]] != parts[edges[:, 1]]].sum())

@@ -68,8 +68,7 @@ def read_col(path: str | os.PathLike, *, max_vertices: int = DEFAULT_MAX_VARIABL
     >>> os.unlink(f.name)
     """
     reader = LineReader(path, comment="c")
-    name = os.path.basename(os.fspath(path))
-    name = name[:-4] if name.endswith(".col") else name
+    name = os.path.basename(os.fspath(path)).removesuffix(".col")
     header_line, n, m = None, 0, 0
     us, vs = [], []
     while reader.remaining():
