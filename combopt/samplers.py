@@ -18,6 +18,12 @@ warn and are ignored, ``parameters`` lists exactly the accepted keywords,
 package shares, see :mod:`combopt._validation`), and ``num_reads`` rows come
 back even for a BQM without variables.
 
+``sample_dqm(dqm, ...)`` solves a :class:`dimod.DiscreteQuadraticModel` natively
+(each variable's cases are its domain, see
+:func:`combopt.adapters.dimod.dqm_to_objective`) and returns a SampleSet of
+case indices in the DQM's labels, energies equal to ``dqm.energies``, and the
+same ``info``.
+
 :class:`TrainingRouteSampler` samples through
 :func:`combopt.training_route.solve_qubo_via_training` (reduce the QUBO to a
 least-squares training problem, relax, discretise, train with CoNNTrA).
@@ -32,7 +38,12 @@ import numpy as np
 
 from combopt._validation import check_optional_count, check_seed
 from combopt._version import __version__
-from combopt.adapters.dimod import bqm_to_objective, empty_sampleset, result_to_sampleset
+from combopt.adapters.dimod import (
+    bqm_to_objective,
+    dqm_to_objective,
+    empty_sampleset,
+    result_to_sampleset,
+)
 from combopt.solver import solve
 from combopt.strategies import STRATEGIES, resolve_strategy
 
@@ -50,6 +61,61 @@ def _check_strategy(strategy):
 
 def _ns(seconds: float) -> int:
     return round(seconds * 1e9)
+
+
+def _result_info(result, lowered: float) -> dict:
+    """A SampleSet's ``info`` for a solver result (``postprocessing_ns`` set by _finish_timing)."""
+    timing = {
+        "preprocessing_ns": _ns(lowered + result.timing["preprocess"]),
+        "sampling_ns": _ns(result.timing["solve"]),
+        "compile_ns": _ns(result.timing["compile"]),
+    }
+    info = {
+        "timing": timing,
+        "trace": [(float(s), float(e)) for s, e in result.best_trace],
+        "seed": int(result.seed),
+        "evaluations": int(result.evaluations),
+        "strategy": result.strategy,
+        "stop_reason": result.stop_reason,
+    }
+    if "auto" in result.info:
+        info["auto"] = dict(result.info["auto"])
+    return info
+
+
+def _finish_timing(info: dict, result, t_post: float) -> None:
+    """Record the polish, the energy recomputation and the SampleSet build as post-processing."""
+    info["timing"]["postprocessing_ns"] = _ns(
+        result.timing["polish"] + result.timing["postprocess"] + time.perf_counter() - t_post
+    )
+
+
+def _dqm_initial_states(initial_states, labels, num_cases, num_reads) -> np.ndarray:
+    """Initial case indices, shape (num_reads or given rows, n), columns in ``labels`` order.
+
+    One state is used by every read; otherwise exactly ``num_reads`` are needed.
+    """
+    states, state_labels = dimod.as_samples(initial_states)
+    if set(state_labels) != set(labels) or len(state_labels) != len(labels):
+        raise ValueError(
+            f"initial_states must give a case for each of the DQM's {len(labels)} variables, "
+            f"got {len(state_labels)} other or missing labels"
+        )
+    position = {v: k for k, v in enumerate(state_labels)}
+    states = np.asarray(states)[:, [position[v] for v in labels]]
+    rows = states.shape[0]
+    if num_reads is not None and rows not in (1, num_reads):
+        raise ValueError(
+            f"got {rows} initial states for num_reads={num_reads} (give 1 or {num_reads})"
+        )
+    bad = (states != np.floor(states)) | (states < 0) | (states >= num_cases)
+    if np.any(bad):
+        r, k = (int(w) for w in np.argwhere(bad)[0])
+        raise ValueError(
+            f"initial state {r}: case {float(states[r, k]):g} of variable {labels[k]!r} is outside "
+            f"0..{num_cases[k] - 1}"
+        )
+    return np.repeat(states, num_reads, axis=0) if rows == 1 and num_reads else states
 
 
 class CombOptSampler(dimod.Sampler, dimod.Initialized):
@@ -181,25 +247,100 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
             max_stall=max_stall,
         )
         t_post = time.perf_counter()
-        timing = {
-            "preprocessing_ns": _ns(lowered + result.timing["preprocess"]),
-            "sampling_ns": _ns(result.timing["solve"]),
-            "compile_ns": _ns(result.timing["compile"]),
-        }
-        info = {
-            "timing": timing,
-            "trace": [(float(s), float(e)) for s, e in result.best_trace],
-            "seed": int(result.seed),
-            "evaluations": int(result.evaluations),
-            "strategy": result.strategy,
-            "stop_reason": result.stop_reason,
-        }
-        if "auto" in result.info:
-            info["auto"] = dict(result.info["auto"])
+        info = _result_info(result, lowered)
         sampleset = result_to_sampleset(result, labels, bqm.vartype, info)
-        timing["postprocessing_ns"] = _ns(
-            result.timing["polish"] + result.timing["postprocess"] + time.perf_counter() - t_post
+        _finish_timing(info, result, t_post)
+        return sampleset
+
+    def sample_dqm(
+        self,
+        dqm: dimod.DiscreteQuadraticModel,
+        num_reads: int | None = None,
+        seed: int | None = None,
+        initial_states=None,
+        strategy="auto",
+        time_limit: float | None = None,
+        target_energy: float | None = None,
+        max_iterations: int | None = None,
+        max_stall: int | None = None,
+        **kwargs,
+    ) -> dimod.SampleSet:
+        """Sample from a discrete quadratic model, each variable over its own cases.
+
+        Parameters
+        ----------
+        dqm : dimod.DiscreteQuadraticModel
+        num_reads : int, optional
+            Independent reads. Default 1, or the number of ``initial_states``.
+        seed, strategy, time_limit, target_energy, max_iterations, max_stall
+            As for :meth:`sample` (``target_energy`` is a DQM energy).
+        initial_states : samples-like, optional
+            Case indices in the DQM's labels: one state (used by every read)
+            or one per read.
+        **kwargs
+            Unknown keywords raise ``SamplerUnknownArgWarning`` and are ignored.
+
+        Returns
+        -------
+        dimod.SampleSet
+            ``num_reads`` rows of case indices (vartype ``DISCRETE``, which
+            dimod stores as ``INTEGER``) in read order, energies equal to
+            ``dqm.energies``, ``info`` as for :meth:`sample`.
+
+        Examples
+        --------
+        >>> import dimod
+        >>> dqm = dimod.DiscreteQuadraticModel()
+        >>> for v in "abc":
+        ...     _ = dqm.add_variable(3, v)
+        >>> for u, v in ("ab", "bc", "ac"):
+        ...     dqm.set_quadratic(u, v, {(k, k): 1.0 for k in range(3)})
+        >>> ss = CombOptSampler().sample_dqm(dqm, num_reads=2, seed=1)
+        >>> colours = sorted(int(c) for c in ss.first.sample.values())
+        >>> float(ss.first.energy), colours, ss.info["strategy"]
+        (0.0, [0, 1, 2], 'tabu')
+        """
+        self.remove_unknown_kwargs(**kwargs)
+        t0 = time.perf_counter()
+        seed = _check_seed(seed)
+        num_reads = _check_num_reads(num_reads)
+        strategy = _check_strategy(strategy)
+        if len(dqm.variables) == 0:
+            timing = {"preprocessing_ns": _ns(time.perf_counter() - t0), "sampling_ns": 0,
+                      "postprocessing_ns": 0, "compile_ns": 0}
+            info = {"timing": timing, "trace": [], "seed": seed, "evaluations": 0,
+                    "strategy": getattr(strategy, "name", strategy), "stop_reason": "empty"}
+            return dimod.SampleSet.from_samples(
+                (np.empty((num_reads or 1, 0), dtype=np.int64), []), vartype="DISCRETE",
+                energy=np.full(num_reads or 1, float(dqm.offset)), info=info,
+            )
+        objective, labels = dqm_to_objective(dqm)
+        initial = None
+        if initial_states is not None:
+            initial = _dqm_initial_states(initial_states, labels, objective.num_cases, num_reads)
+            num_reads = initial.shape[0]
+        lowered = time.perf_counter() - t0
+        result = solve(
+            objective,
+            objective.default_domain(),
+            strategy=strategy,
+            num_reads=num_reads or 1,
+            seed=seed,
+            initial=initial,
+            time_limit=time_limit,
+            target_energy=target_energy,
+            max_iterations=max_iterations,
+            max_stall=max_stall,
         )
+        t_post = time.perf_counter()
+        info = _result_info(result, lowered)
+        sampleset = dimod.SampleSet.from_samples(
+            (np.asarray(result.samples, dtype=np.int64), labels),
+            vartype="DISCRETE",
+            energy=np.asarray(result.energies, dtype=np.float64),
+            info=info,
+        )
+        _finish_timing(info, result, t_post)
         return sampleset
 
 

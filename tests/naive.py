@@ -84,6 +84,35 @@ def least_squares_energy(X, Y, w) -> float:
     return total / N
 
 
+def categorical_energy(num_cases, linear, quadratic, offset, x) -> float:
+    """A categorical model's energy by its definition, one term at a time.
+
+    ``linear[i][a]`` is the bias of case ``a`` of variable ``i``; ``quadratic``
+    lists ``((i, a), (j, b), bias)`` terms, each counted when ``x_i == a`` and
+    ``x_j == b``.
+    """
+    assert len(x) == len(num_cases)
+    total = float(offset)
+    for i, a in enumerate(x):
+        assert 0 <= a < num_cases[i] and a == int(a)
+        total += linear[i][int(a)]
+    for (i, a), (j, b), bias in quadratic:
+        if x[i] == a and x[j] == b:
+            total += bias
+    return total
+
+
+def categorical_deltas(num_cases, linear, quadratic, offset, x, i) -> list:
+    """For each case of variable ``i``: the energy with ``x_i`` set to it minus that of ``x``."""
+    base = categorical_energy(num_cases, linear, quadratic, offset, x)
+    deltas = []
+    for a in range(num_cases[i]):
+        y = list(x)
+        y[i] = a
+        deltas.append(categorical_energy(num_cases, linear, quadratic, offset, y) - base)
+    return deltas
+
+
 def all_points(domains):
     """Every assignment of a list of per-variable value lists."""
     return [np.array(p, dtype=float) for p in itertools.product(*domains)]

@@ -44,6 +44,7 @@ APPLICATIONS = (
     "combopt.adapters",
     "combopt.bench",
     "combopt.cli",
+    "combopt.coloring",
     "combopt.instances",
     "combopt.io",
     "combopt.nn",

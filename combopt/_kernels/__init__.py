@@ -6,6 +6,7 @@ public API: use :func:`combopt.solve`.
 """
 
 from combopt._kernels import (  # noqa: F401  (register the overloads)
+    categorical,
     lstsq,
     nn_dense,
     permutation,

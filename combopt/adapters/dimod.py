@@ -8,6 +8,11 @@ label of ``bqm.variables``, the couplings go to an upper-triangular sparse
 energy equals ``bqm.energy`` at every point. A :class:`~combopt.SolveResult`
 comes back as a :class:`dimod.SampleSet` in the user's labels and vartype.
 
+A :class:`dimod.DiscreteQuadraticModel` becomes a
+:class:`~combopt.objectives.CategoricalObjective` with the same case layout
+(``case_starts``), biases and offset: each DQM variable is one categorical
+variable whose value is its case index, never a one-hot group of binaries.
+
 Examples
 --------
 >>> import dimod
@@ -30,9 +35,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from combopt.domain import Domain
-from combopt.objectives import QuadraticObjective
+from combopt.objectives import CategoricalObjective, QuadraticObjective
 
-__all__ = ["bqm_to_objective", "domain_for", "empty_sampleset", "result_to_sampleset"]
+__all__ = [
+    "bqm_to_objective", "domain_for", "dqm_to_objective", "empty_sampleset", "result_to_sampleset",
+]
 
 
 def domain_for(vartype: dimod.typing.VartypeLike) -> Domain:
@@ -81,6 +88,58 @@ def bqm_to_objective(
     Q = sp.coo_array((np.asarray(qdata, dtype=np.float64), (lo, hi)), shape=(n, n))
     objective = QuadraticObjective(Q, linear=np.asarray(linear, dtype=np.float64), offset=offset)
     return objective, domain_for(bqm.vartype), labels
+
+
+def dqm_to_objective(dqm: dimod.DiscreteQuadraticModel) -> tuple[CategoricalObjective, list]:
+    """Encode a DQM as ``(objective, labels)``, its cases as native categorical values.
+
+    Parameters
+    ----------
+    dqm : dimod.DiscreteQuadraticModel
+        At least one variable, each with at least one case.
+
+    Returns
+    -------
+    objective : CategoricalObjective
+        Variable ``k`` is ``labels[k]``; its value is the DQM case index.
+        ``objective.energy`` equals ``dqm.energies`` at every point.
+    labels : list
+        ``labels[k]`` is the DQM variable of column ``k`` (``dqm.variables`` order).
+
+    Examples
+    --------
+    >>> import dimod
+    >>> dqm = dimod.DiscreteQuadraticModel()
+    >>> dqm.add_variable(3, "colour")
+    'colour'
+    >>> dqm.add_variable(2, "size")
+    'size'
+    >>> dqm.set_linear("colour", [1.0, 0.0, 2.0])
+    >>> dqm.set_quadratic("colour", "size", {(1, 0): -4.0})
+    >>> obj, labels = dqm_to_objective(dqm)
+    >>> labels, obj.num_cases.tolist(), float(obj.energy([1, 0]))
+    (['colour', 'size'], [3, 2], -4.0)
+    """
+    labels = list(dqm.variables)
+    if not labels:
+        raise ValueError("the DQM has no variables")
+    for v in labels:
+        if dqm.num_cases(v) < 1:
+            raise ValueError(f"DQM variable {v!r} has no cases")
+    vectors = dqm.to_numpy_vectors(return_offset=True)
+    starts = np.asarray(vectors.case_starts, dtype=np.int64)
+    linear = np.asarray(vectors.linear_biases, dtype=np.float64)
+    counts = np.diff(np.append(starts, linear.shape[0]))
+    quadratic = vectors.quadratic
+    objective = CategoricalObjective(
+        counts,
+        linear,
+        (np.asarray(quadratic.row_indices, dtype=np.int64),
+         np.asarray(quadratic.col_indices, dtype=np.int64),
+         np.asarray(quadratic.biases, dtype=np.float64)),
+        float(vectors.offset),
+    )
+    return objective, labels
 
 
 def result_to_sampleset(

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from combopt._version import __version__
 
 #: Sub-command modules, in the order ``combopt --help`` lists them.
-SUBCOMMANDS = ("solve", "reduce", "tsp", "train", "bench")
+SUBCOMMANDS = ("solve", "reduce", "tsp", "color", "train", "bench")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

@@ -109,6 +109,13 @@ class LineReader:
         """Number of non-blank lines not handed out yet."""
         return len(self._lines) - self._pos
 
+    def next_line(self) -> tuple[int, list[str]]:
+        """Return the next line's number and fields, whatever their count."""
+        if self._pos >= len(self._lines):
+            raise FormatError(self.path, self.last_line, "file ends early")
+        self._pos += 1
+        return self._lines[self._pos - 1]
+
     def next_fields(self, count: int, what: str) -> tuple[int, list[str]]:
         """Return the next line, which must hold exactly ``count`` fields."""
         if self._pos >= len(self._lines):

@@ -1,6 +1,7 @@
 """Objectives the solver can minimise over finite domains.
 
 * :class:`QuadraticObjective` -- ``x^T Q x + c^T x + offset`` (QUBO, Ising, any finite domains).
+* :class:`CategoricalObjective` -- quadratic over each variable's own cases (DQM, colouring).
 * :class:`LeastSquaresObjective` -- ``||X W - Y||^2 / N``, the single-layer linear network.
 * :class:`DenseNetObjective` -- mean training loss of a softmax regression or MLP classifier.
 * :class:`LeNetConvObjective` -- a LeNet's loss over its convolution weights (head fixed).
@@ -9,6 +10,7 @@
 
 from combopt.objectives.base import Objective
 from combopt.objectives.callable import CallableObjective
+from combopt.objectives.categorical import CategoricalObjective
 from combopt.objectives.lenet import LeNetConvObjective
 from combopt.objectives.lstsq import LeastSquaresObjective
 from combopt.objectives.nn import DenseNetObjective
@@ -17,6 +19,7 @@ from combopt.objectives.quadratic import QuadraticObjective
 
 __all__ = [
     "CallableObjective",
+    "CategoricalObjective",
     "DenseNetObjective",
     "LeNetConvObjective",
     "LeastSquaresObjective",
