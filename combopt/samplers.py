@@ -32,6 +32,7 @@ least-squares training problem, relax, discretise, train with CoNNTrA).
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import dimod
 import numpy as np
@@ -130,7 +131,7 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
     (3, -2.0, ['compile_ns', 'postprocessing_ns'])
     """
 
-    parameters = {
+    parameters: ClassVar[dict] = {
         "num_reads": [],
         "seed": [],
         "initial_states": [],
@@ -142,7 +143,7 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
         "max_stall": [],
     }
 
-    properties = {
+    properties: ClassVar[dict] = {
         "strategies": tuple(STRATEGIES),
         "category": "software",
         "version": __version__,
@@ -302,7 +303,7 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
         """
         self.remove_unknown_kwargs(**kwargs)
         t0 = time.perf_counter()
-        seed = _check_seed(seed)
+        seed = check_seed(seed)
         num_reads = _check_num_reads(num_reads)
         strategy = _check_strategy(strategy)
         if len(dqm.variables) == 0:
@@ -359,7 +360,7 @@ class TrainingRouteSampler(dimod.Sampler):
     (2, -1.0)
     """
 
-    parameters = {
+    parameters: ClassVar[dict] = {
         "num_reads": [],
         "seed": [],
         "strategy": ["strategies"],
@@ -368,7 +369,9 @@ class TrainingRouteSampler(dimod.Sampler):
         "max_iterations": [],
     }
 
-    properties = {"strategies": tuple(STRATEGIES), "category": "software", "version": __version__}
+    properties: ClassVar[dict] = {
+        "strategies": tuple(STRATEGIES), "category": "software", "version": __version__,
+    }
 
     def __init__(self):
         self.parameters = {k: list(v) for k, v in type(self).parameters.items()}

@@ -48,6 +48,7 @@ from combopt._validation import (
 )
 from combopt.domain import Domain, discretize
 from combopt.objectives import (
+    CategoricalObjective,
     DenseNetObjective,
     LeastSquaresObjective,
     Objective,
@@ -424,6 +425,8 @@ def _warmup_runs() -> list:
         (LeastSquaresObjective(tiny, np.ones(2)), Domain.binary()),
         (TourObjective(np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]])), None),
         (DenseNetObjective(tiny, np.array([0, 1])), Domain.binary()),
+        # two 3-case variables that prefer different cases (a tiny colouring)
+        (CategoricalObjective([3, 3], quadratic=([0, 1, 2], [3, 4, 5], np.ones(3))), None),
     ]
 
 
@@ -432,9 +435,11 @@ def warmup() -> float:
 
     That is every strategy kernel (``paper``, ``anneal``/``metropolis``,
     ``tabu`` and, over two-valued domains, the flip-delta tabu) for each of
-    the five compiled objective kinds: dense and sparse quadratic (over a
+    the six compiled objective kinds: dense and sparse quadratic (over a
     two-valued and a three-valued domain, which use different tabu kernels),
-    least squares, tour (permutation) and dense network.
+    least squares, tour (permutation), dense network and categorical; then
+    the two-valued annealing kernel's field and coupling types and the
+    tournament-tree tabu.
     :class:`~combopt.objectives.CallableObjective` and
     :class:`~combopt.objectives.LeNetConvObjective` run interpreted and need
     no compilation.

@@ -103,7 +103,9 @@ class Annealing:
         if self.beta_range is not None:
             lo, hi = (float(b) for b in self.beta_range)
             if not (0.0 < lo <= hi) or not math.isfinite(lo):
-                raise ValueError(f"beta_range must satisfy 0 < beta_hot <= beta_cold, got {self.beta_range}")
+                raise ValueError(
+                    f"beta_range must satisfy 0 < beta_hot <= beta_cold, got {self.beta_range}"
+                )
 
     def default_iterations(self, n: int) -> int:
         """One annealing cycle."""
@@ -263,11 +265,11 @@ class Tabu:
         params = {
             "tenure": tenure,
             "restart_after": 0 if adaptive else restart,
-            "perturb_count": max(1, int(round(fraction * n))) if fraction else 0,
+            "perturb_count": max(1, round(fraction * n)) if fraction else 0,
             "adaptive": adaptive,
         }
         if adaptive:
-            params["jump"] = tuple(max(1, int(round(f * n))) for f in self.jump)
+            params["jump"] = tuple(max(1, round(f * n)) for f in self.jump)
             params["omega_limit"] = self.stagnation
             params["p_directed"] = float(self.p_directed)
         return params
@@ -351,4 +353,6 @@ def resolve_strategy(strategy) -> Auto | Paper | Annealing | Tabu:
         return strategy
     if isinstance(strategy, str) and strategy in STRATEGIES:
         return STRATEGIES[strategy]()
-    raise ValueError(f"strategy must be one of {sorted(STRATEGIES)} or a strategy instance, got {strategy!r}")
+    raise ValueError(
+        f"strategy must be one of {sorted(STRATEGIES)} or a strategy instance, got {strategy!r}"
+    )

@@ -66,7 +66,10 @@ def test_metropolis_makes_the_moves_of_the_slow_reference(case, representation, 
     strategy = Annealing(beta_range=(0.05, 3.0), num_sweeps=12, rule="metropolis", order=order)
     result = solve(objective, Domain.per_variable(domains), strategy=strategy, initial=x0,
                    seed=seed, polish=False)
-    energy = lambda x: naive.quadratic_energy(Q, linear, 0.0, x)
+
+    def energy(x):
+        return naive.quadratic_energy(Q, linear, 0.0, x)
+
     energies, states = naive.metropolis_two_valued(
         energy, domains, x0, _read_rng(seed), strategy.betas(0.05, 3.0), order == "sequential"
     )

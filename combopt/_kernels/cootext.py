@@ -32,7 +32,7 @@ _PLUS, _MINUS, _DOT, _ZERO, _NINE = 43, 45, 46, 48, 57
 
 @njit(cache=True, inline="always")
 def _blank(b):
-    return b == _SPACE or b == _TAB
+    return b in (_SPACE, _TAB)
 
 
 @njit(cache=True, inline="always")

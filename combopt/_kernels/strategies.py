@@ -115,7 +115,7 @@ def _heat_bath_choice(out, m, current, beta, rng):
 
 @njit(cache=True, inline="always")
 def _metropolis_choice(out, m, current, beta, rng):
-    """Propose one other value uniformly; accept it with probability ``min(1, exp(-beta * delta))``."""
+    """Propose one other value uniformly; accept it with probability min(1, exp(-beta delta))."""
     if beta == np.inf:
         return rng, _paper_choice(out, m, current)
     if m == 1:
@@ -142,7 +142,7 @@ def _save_best(st, r):
 
 @njit(cache=True)
 def _load_read(st, r):
-    """A read's running values at the start of a chunk: ``(energy, best, rng, evaluations, stall)``."""
+    """A read's running values at a chunk's start: ``(energy, best, rng, evaluations, stall)``."""
     return st.energy[r], st.best_energy[r], st.rng[r], st.evaluations[r], st.stall[r]
 
 
@@ -399,7 +399,9 @@ def _tabu_flips_read(
             for i in range(n):
                 d = gain[i]
                 if d <= move_delta and (tabu_until[i] <= clock or d < aspiration):
-                    rng, move_delta, move_i, _, ties = _consider(d, i, 0, move_delta, move_i, 0, ties, rng)
+                    rng, move_delta, move_i, _, ties = _consider(
+                        d, i, 0, move_delta, move_i, 0, ties, rng
+                    )
             evaluations += n
             st.clock[r] = clock + 1
             if move_i < 0:
@@ -448,7 +450,8 @@ def run_anneal(
     for r in range(lo, hi):
         out = np.empty(width, dtype=np.float64)
         _anneal_read(
-            problem, values, offsets, st, r, betas, sequential, metropolis, target, max_stall, trace, out
+            problem, values, offsets, st, r, betas, sequential, metropolis, target, max_stall,
+            trace, out,
         )
 
 
@@ -472,7 +475,7 @@ def run_tabu_flips(
     problem, values, offsets, st, lo, hi, n_iters, tenure, restart_after, perturb_count,
     target, max_stall, trace,
 ):
-    """:func:`run_tabu` for a kind with ``obj_flip`` over two-valued domains (the same search, faster)."""
+    """:func:`run_tabu` for a kind with ``obj_flip`` over two-valued domains (faster)."""
     n = st.x_idx.shape[1]
     for r in range(lo, hi):
         out = np.empty(2, dtype=np.float64)

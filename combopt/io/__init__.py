@@ -31,9 +31,9 @@ from combopt.io.published import read_gka, read_gset, read_orlib
 
 __all__ = [
     "DEFAULT_MAX_VARIABLES",
-    "CooModel",
     "FORMATS",
     "SENSES",
+    "CooModel",
     "FormatError",
     "Loaded",
     "detect_format",
