@@ -54,8 +54,9 @@ def tabucol(num_vertices: int) -> Tabu:
 
     Examples
     --------
-    >>> tabucol(450)
-    Tabu(tenure=40, restart_after=0, perturbation=0.1)
+    >>> strategy = tabucol(450)
+    >>> strategy.tenure, strategy.restart_after
+    (40, 0)
     """
     return Tabu(tenure=max(1, min(TABUCOL_TENURE, num_vertices // 4)), restart_after=0)
 

@@ -58,13 +58,17 @@ def _options(parser):
             yield parser, action
 
 
+#: Named presets a command adds to STRATEGIES: ``combopt color``'s TabuCol parameters.
+_CLI_EXTRAS = {"combopt color": {"tabucol"}}
+
+
 def test_every_cli_strategy_option_offers_STRATEGIES():
     seen = 0
     for parser, action in _options(build_parser()):
         if "--strategy" in action.option_strings:
             seen += 1
-            assert set(action.choices) == NAMES, parser.prog
-    assert seen == 3  # solve, reduce, tsp
+            assert set(action.choices) == NAMES | _CLI_EXTRAS.get(parser.prog, set()), parser.prog
+    assert seen == 4  # solve, reduce, tsp, color
 
 
 _OLD_NAMES = {"iterations", "rounds", "omega", "progress", "budget", "max_iter"}

@@ -201,7 +201,7 @@ def test_flip_kernel_makes_the_moves_of_the_generic_tabu_search(
     with monkeypatch.context() as patch:
         patch.setattr(combopt.solver.jit_kernels, "run_tabu", generic_kernel_called)
         fast = solve(objective, domain, **kwargs)
-    monkeypatch.setattr(combopt.solver, "FLIP_KINDS", set())
+    monkeypatch.setattr(combopt._driver, "FLIP_KINDS", set())
     generic = solve(objective, domain, **kwargs)
     assert np.array_equal(fast.samples, generic.samples)
     assert np.array_equal(fast.trace, generic.trace)

@@ -26,11 +26,10 @@ Incremental evaluation (what makes CoNNTrA fast here):
   recomputed for that sample.
 
 ``obj_apply`` recomputes the changed samples' sums exactly, so no rounding
-accumulates in ``S``/``Q``. The cache row holds, in order: the summed loss,
-the current weight values, each layer's pre-activations and each hidden
-layer's activations (``N x width``, row-major), then one record per sample,
-``[exp(z_0 - m), ..., exp(z_{C-1} - m), S, Q, m, loss]``, kept together so a
-trial evaluation touches one cache line.
+accumulates in ``S``/``Q``. The cache row holds the summed loss, the weights,
+each layer's pre-activations and each hidden layer's activations (``N x
+width``, row-major), then per sample ``[exp(z_k - m) for k < C, S, Q, m,
+loss]``, together so that a trial evaluation touches one cache line.
 """
 
 from __future__ import annotations
@@ -46,8 +45,7 @@ from combopt._kernels.protocol import is_kind, obj_apply, obj_deltas, obj_init
 ACT_RELU, ACT_TANH, ACT_SIGMOID = 0, 1, 2
 LOSS_CROSS_ENTROPY, LOSS_SQUARED = 0, 1
 
-#: Fall back to an exact O(C) recomputation when the updated sum drops below
-#: this fraction of the cached one (cancellation would cost digits otherwise).
+#: Recompute exactly (O(C)) when the updated sum drops below this fraction of the cached one.
 _CANCEL_RATIO = 1e-4
 #: ... or when a logit rises this far above the cached shift (exp overflow).
 _MAX_SHIFT = 30.0
