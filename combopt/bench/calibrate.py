@@ -150,13 +150,20 @@ def calibrate_sa(bqm: dimod.BinaryQuadraticModel, num_reads: int, *,
         if on_time_limit(checks[-1][1], time_limit):
             break
         # A secant step through the two measured runs nearest to the time limit
-        # (a local line, so its intercept may be negative).
+        # (a local line, so its intercept may be negative). Timing noise can make
+        # that line flat or falling; then scale the nearest run in proportion.
         (s_a, t_a), (s_b, t_b) = sorted(points + checks,
                                         key=lambda p: abs(p[1] - time_limit))[:2]
         if s_a == s_b or t_a == t_b:
             break  # no slope to follow (e.g. a time limit below the fixed cost: 1 sweep)
-        sweeps = max(1, round(s_a + (time_limit - t_a) * (s_b - s_a) / (t_b - t_a)))
-    hit = on_time_limit(checks[-1][1], time_limit)
-    out.update(num_sweeps=checks[-1][0] if hit else sweeps, checks=checks,
-               within_tolerance=hit)
+        slope = (t_b - t_a) / (s_b - s_a)
+        step = s_a + (time_limit - t_a) / slope if slope > 0 else 0.0
+        if not s_a / 4 <= step <= 4 * s_a:
+            step = s_a * time_limit / t_a
+        sweeps = max(1, round(step))
+    # The sweep count used is a measured one: the check that hit, or else the
+    # check whose wall time came nearest the limit (never an untried extrapolation).
+    nearest = min(checks, key=lambda c: abs(c[1] - time_limit))
+    hit = on_time_limit(nearest[1], time_limit)
+    out.update(num_sweeps=nearest[0], checks=checks, within_tolerance=hit)
     return out
