@@ -89,7 +89,8 @@ def penalised_energy(problem, cache):
     """``v_0 + sum_e w_e viol_e(v_e)`` from the expression values in ``cache``."""
     energy = cache[0]
     for e in range(1, problem.expr_sense.shape[0]):
-        energy += problem.weight[e] * violation(problem.expr_sense[e], cache[e], problem.expr_rhs[e])
+        miss = violation(problem.expr_sense[e], cache[e], problem.expr_rhs[e])
+        energy += problem.weight[e] * miss
     return energy
 
 
@@ -108,7 +109,7 @@ def _init_constrained(problem, values, offsets, x_idx, cache):
                 a = _atom_value(problem, values, offsets, x_idx, p)
                 if a != 0.0:
                     _couple(problem, cache, num_expr, p, a)
-            # v_e = off_e + sum_p a_p (lin_p + g_p) / 2 + sq_p a_p^2: each coupling is in two fields.
+            # v_e = off_e + sum_p a_p (lin_p + g_p) / 2 + sq_p a_p^2: g_p counts each coupling twice.
             for p in range(num_slots):
                 a = _atom_value(problem, values, offsets, x_idx, p)
                 e = problem.slot_expr[p]
@@ -138,7 +139,8 @@ def _numeric_deltas(problem, values, offsets, x_idx, cache, i, out):
                 d = values[start + k] - here
                 out[k] += d * g + sq * d * (2.0 * here + d)
         else:
-            sense, rhs, w, v = problem.expr_sense[e], problem.expr_rhs[e], problem.weight[e], cache[e]
+            sense, rhs = problem.expr_sense[e], problem.expr_rhs[e]
+            w, v = problem.weight[e], cache[e]
             now = violation(sense, v, rhs)
             for k in range(m):
                 d = values[start + k] - here
@@ -167,7 +169,8 @@ def _group_deltas(problem, offsets, x_idx, cache, i, out):
             for p in range(lo, hi):
                 out[problem.slot_case[p]] += cache[num_expr + p]
         else:
-            sense, rhs, w, v = problem.expr_sense[e], problem.expr_rhs[e], problem.weight[e], cache[e]
+            sense, rhs = problem.expr_sense[e], problem.expr_rhs[e]
+            w, v = problem.weight[e], cache[e]
             now = violation(sense, v, rhs)
             shift = w * (violation(sense, v - g_cur, rhs) - now)
             common += shift

@@ -114,7 +114,8 @@ class CQMEncoding:
                 block = states[:, members]
                 ones = block.sum(axis=1)
                 exact = members.size == values.size
-                bad = ~np.all((block == 0) | (block == 1), axis=1) | (ones > 1) | (exact & (ones < 1))
+                binary = np.all((block == 0) | (block == 1), axis=1)
+                bad = ~binary | (ones > 1) | (exact & (ones < 1))
                 if np.any(bad):
                     r = int(np.flatnonzero(bad)[0])
                     need = "exactly" if exact else "at most"
@@ -150,9 +151,11 @@ def _domain(cqm, v):
     lo, hi = math.ceil(cqm.lower_bound(v)), math.floor(cqm.upper_bound(v))
     count = hi - lo + 1
     if count > MAX_INTEGER_VALUES:
+        # dimod's default bounds are +-(2**53 - 1): "unbounded".
+        what = "is unbounded" if max(-lo, hi) >= 2**53 - 1 else "has too wide a range"
         raise ValueError(
-            f"integer variable {v!r} has bounds [{lo}, {hi}] ({count:.3g} values, more than "
-            f"{MAX_INTEGER_VALUES}): give it tighter bounds"
+            f"integer variable {v!r} {what}: bounds [{lo}, {hi}] hold {count} values, more "
+            f"than the {MAX_INTEGER_VALUES} allowed (give it tighter bounds)"
         )
     if count < 1:
         raise ValueError(f"integer variable {v!r} has no integer in its bounds [{lo}, {hi}]")
@@ -177,7 +180,7 @@ def _one_hot(cqm, label, taken):
 
 def _row(expression, index):
     linear = expression.linear
-    atoms = np.fromiter((index[v] for v in linear.keys()), dtype=np.int64, count=len(linear))
+    atoms = np.fromiter((index[v] for v in linear), dtype=np.int64, count=len(linear))
     coefficients = np.fromiter(linear.values(), dtype=np.float64, count=len(linear))
     quadratic = list(expression.quadratic.items())
     u = np.array([index[p[0][0]] for p in quadratic], dtype=np.int64)

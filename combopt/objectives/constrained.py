@@ -141,7 +141,8 @@ class ConstrainedObjective(Objective):
         la, lc = (np.zeros(0, np.int64), np.zeros(0)) if linear is None else linear
         la = _index_array(f"row {e} linear atoms", la, size)
         lc = as_finite_array(f"row {e} linear coefficients", lc, ndim=(1,))
-        qu, qw, qc = (np.zeros(0, np.int64),) * 2 + (np.zeros(0),) if quadratic is None else quadratic
+        none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        qu, qw, qc = none if quadratic is None else quadratic
         qu = _index_array(f"row {e} quadratic atoms", qu, size)
         qw = _index_array(f"row {e} quadratic atoms", qw, size)
         qc = as_finite_array(f"row {e} quadratic coefficients", qc, ndim=(1,))
