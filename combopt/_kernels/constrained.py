@@ -109,7 +109,7 @@ def _init_constrained(problem, values, offsets, x_idx, cache):
                 a = _atom_value(problem, values, offsets, x_idx, p)
                 if a != 0.0:
                     _couple(problem, cache, num_expr, p, a)
-            # v_e = off_e + sum_p a_p (lin_p + g_p) / 2 + sq_p a_p^2: g_p counts each coupling twice.
+            # v_e = off_e + sum_p a_p (lin_p + g_p) / 2 + sq_p a_p^2 (a coupling is in two fields).
             for p in range(num_slots):
                 a = _atom_value(problem, values, offsets, x_idx, p)
                 e = problem.slot_expr[p]
