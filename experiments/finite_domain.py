@@ -326,15 +326,16 @@ def tables(records, routes):
         keys = [key for key in by if key[0] == part]
         if not keys:
             continue
+        ran = [route for route in routes if any(route in by[key] for key in keys)]
         head = {"coloring": "graph | k | T", "maxcut": "graph | k | T", "cqm": "instance | T"}[part]
         cell = {"coloring": "conflicts / valid / s to valid", "maxcut": "median cut",
                 "cqm": "feasible / median objective"}[part]
         lines += ["", f"{part}: {cell}", "",
-                  f"| {head} | " + " | ".join(routes) + " |",
-                  "|---" * (len(head.split("|")) + len(routes)) + "|"]
+                  f"| {head} | " + " | ".join(ran) + " |",
+                  "|---" * (len(head.split("|")) + len(ran)) + "|"]
         for key in keys:
             cells = []
-            for route in routes:
+            for route in ran:
                 runs = by[key].get(route, [])
                 if not runs:
                     cells.append("")
