@@ -18,6 +18,13 @@ warn and are ignored, ``parameters`` lists exactly the accepted keywords,
 package shares, see :mod:`combopt._validation`), and ``num_reads`` rows come
 back even for a BQM without variables.
 
+``sample_cqm(cqm, ...)`` samples a :class:`dimod.ConstrainedQuadraticModel`
+(binary, spin and bounded integer variables, one-hot groups as categorical
+variables, other constraints as penalised rows with multipliers adapted
+between rounds; see :mod:`combopt.samplers_cqm`) and returns dimod's CQM
+SampleSet: energies are the CQM objective, with ``is_feasible`` and
+``is_satisfied``.
+
 ``sample_dqm(dqm, ...)`` solves a :class:`dimod.DiscreteQuadraticModel` natively
 (each variable's cases are its domain, see
 :func:`combopt.adapters.dimod.dqm_to_objective`) and returns a SampleSet of
@@ -37,7 +44,12 @@ from typing import ClassVar
 import dimod
 import numpy as np
 
-from combopt._validation import check_optional_count, check_seed
+from combopt._validation import (
+    check_count,
+    check_optional_count,
+    check_optional_real,
+    check_seed,
+)
 from combopt._version import __version__
 from combopt.adapters.dimod import (
     bqm_to_objective,
@@ -45,6 +57,7 @@ from combopt.adapters.dimod import (
     empty_sampleset,
     result_to_sampleset,
 )
+from combopt.samplers_cqm import sample_cqm as _sample_cqm
 from combopt.solver import solve
 from combopt.strategies import STRATEGIES, resolve_strategy
 
@@ -343,6 +356,81 @@ class CombOptSampler(dimod.Sampler, dimod.Initialized):
         )
         _finish_timing(info, result, t_post)
         return sampleset
+
+
+    def sample_cqm(
+        self,
+        cqm: dimod.ConstrainedQuadraticModel,
+        num_reads: int | None = None,
+        seed: int | None = None,
+        initial_states=None,
+        strategy="auto",
+        time_limit: float | None = None,
+        max_iterations: int | None = None,
+        max_stall: int | None = None,
+        rounds: int = 10,
+        **kwargs,
+    ) -> dimod.SampleSet:
+        """Sample from a constrained quadratic model over finite domains.
+
+        Parameters
+        ----------
+        cqm : dimod.ConstrainedQuadraticModel
+            Binary, spin and integer variables with at most 65,536 values in
+            their bounds; hard constraints. Real variables, wider integers
+            and soft constraints raise ``ValueError``.
+        num_reads : int, optional
+            Independent reads. Default 1, or the number of ``initial_states``.
+        seed, strategy, max_stall
+            As for :meth:`sample` (``max_stall`` holds within a round).
+        initial_states : samples-like, optional
+            CQM samples (every one-hot group with one member set, at most one
+            for an "at most one" group): one state (used by every read) or one
+            per read.
+        time_limit : float, optional
+            Seconds of search, shared by the rounds.
+        max_iterations : int, optional
+            Iterations per read, shared by the rounds. With neither this nor
+            ``time_limit``, each round runs the strategy's default.
+        rounds : int
+            Rounds of search; between two, the multiplier of every constraint
+            some read violates is doubled.
+        **kwargs
+            Unknown keywords raise ``SamplerUnknownArgWarning`` and are ignored.
+
+        Returns
+        -------
+        dimod.SampleSet
+            ``num_reads`` rows in read order, each that read's best feasible
+            state (or its least-violated one), from
+            :meth:`dimod.SampleSet.from_samples_cqm`: energies equal
+            ``cqm.objective.energies``, ``is_feasible`` and ``is_satisfied`` as
+            dimod computes them. ``info`` as for :meth:`sample`, plus
+            ``multipliers`` (the last round's, by constraint label),
+            ``initial_multipliers``, ``rounds`` (per round: ``multipliers``,
+            ``feasible_reads``, ``violated_constraints``, ``best_objective``),
+            ``native_discrete`` (the constraints solved as categorical
+            variables) and ``constraint_labels``; ``trace`` holds ``(seconds,
+            best feasible objective)`` at the end of each round.
+
+        Examples
+        --------
+        >>> import dimod
+        >>> cqm = dimod.generators.knapsack([6, 5, 4], [3, 2, 2], 4)
+        >>> ss = CombOptSampler().sample_cqm(cqm, num_reads=2, seed=1, max_iterations=50)
+        >>> best = ss.filter(lambda d: d.is_feasible).first
+        >>> float(best.energy), sorted(v for v, on in best.sample.items() if on)
+        (-9.0, ['x_1', 'x_2'])
+        """
+        self.remove_unknown_kwargs(**kwargs)
+        seed = check_seed(seed)
+        num_reads = _check_num_reads(num_reads)
+        strategy = _check_strategy(strategy)
+        rounds = check_count("rounds", rounds, minimum=1)
+        time_limit = check_optional_real("time_limit", time_limit, minimum=0.0)
+        max_iterations = check_optional_count("max_iterations", max_iterations, minimum=1)
+        return _sample_cqm(cqm, num_reads, seed, initial_states, strategy, time_limit,
+                           max_iterations, max_stall, rounds)
 
 
 class TrainingRouteSampler(dimod.Sampler):

@@ -49,6 +49,7 @@ from combopt._validation import (
 from combopt.domain import Domain, discretize
 from combopt.objectives import (
     CategoricalObjective,
+    ConstrainedObjective,
     DenseNetObjective,
     LeastSquaresObjective,
     Objective,
@@ -427,6 +428,11 @@ def _warmup_runs() -> list:
         (DenseNetObjective(tiny, np.array([0, 1])), Domain.binary()),
         # two 3-case variables that prefer different cases (a tiny colouring)
         (CategoricalObjective([3, 3], quadratic=([0, 1, 2], [3, 4, 5], np.ones(3))), None),
+        # a group of two and an integer in 0..2, with one penalised row
+        (ConstrainedObjective([np.arange(2.0), np.arange(3.0)], [True, False], [0, 0, 1],
+                              [0, 1, -1], [(([0, 2], [1.0, -1.0]), None, 0.0),
+                                           (([1, 2], [1.0, 1.0]), ([1], [2], [1.0]), 0.0)],
+                              ["<="], [2.0]), None),
     ]
 
 
@@ -435,9 +441,10 @@ def warmup() -> float:
 
     That is every strategy kernel (``paper``, ``anneal``/``metropolis``,
     ``tabu`` and, over two-valued domains, the flip-delta tabu) for each of
-    the six compiled objective kinds: dense and sparse quadratic (over a
+    the seven compiled objective kinds: dense and sparse quadratic (over a
     two-valued and a three-valued domain, which use different tabu kernels),
-    least squares, tour (permutation), dense network and categorical; then
+    least squares, tour (permutation), dense network, categorical and
+    constrained; then
     the two-valued annealing kernel's field and coupling types and the
     tournament-tree tabu.
     :class:`~combopt.objectives.CallableObjective` and

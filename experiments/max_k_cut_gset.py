@@ -2,7 +2,7 @@
 
 For each graph and each k, one read of ``combopt.coloring.max_k_cut`` with a
 fixed time budget; prints the cut (and, for positive weights, the fraction of the total weight cut).
-No peer is run here (the one-hot comparison of issue 12 is not written yet).
+No peer is run here: experiments/finite_domain.py compares the one-hot BQM routes.
 Timing figures depend on the machine's load.
 
 Usage::

@@ -51,6 +51,7 @@ APPLICATIONS = (
     "combopt.provenance",
     "combopt.reduction_check",
     "combopt.samplers",
+    "combopt.samplers_cqm",
     "combopt.training_route",
     "combopt.tsp",
 )

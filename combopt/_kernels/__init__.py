@@ -7,6 +7,7 @@ public API: use :func:`combopt.solve`.
 
 from combopt._kernels import (  # noqa: F401  (register the overloads)
     categorical,
+    constrained,
     lstsq,
     nn_dense,
     permutation,
