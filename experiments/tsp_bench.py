@@ -104,7 +104,10 @@ def instance_names(args) -> list[str]:
     for cls in args.classes:
         lo, hi, _ = CLASSES[cls]
         smaller = set(tsplib_names(max_n=lo - 1))
-        names += [name for name in tsplib_names(max_n=hi) if name not in smaller]
+        found = [name for name in tsplib_names(max_n=hi) if name not in smaller]
+        if not found:
+            print(f"note: no instance of class {cls} in $COMBOPT_DATA/tsplib", file=sys.stderr)
+        names += found
     return names
 
 
@@ -260,9 +263,9 @@ def main(argv=None) -> int:
         return 2
     if not args.report:
         sweep(args)
-    elif not args.out.exists():
-        print(f"{args.out}: no such file", file=sys.stderr)
-        return 2
+    if not args.out.exists():
+        print(f"{args.out}: no runs recorded", file=sys.stderr)
+        return 2 if args.report else 0
     print("\n".join(report(args.out)))
     return 0
 
