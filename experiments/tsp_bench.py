@@ -194,7 +194,7 @@ def sweep(args) -> None:
         for peer, options in plan:
             for seed in args.seeds:
                 label = _label(peer, options)
-                if (name, label, seed, seconds) in done:
+                if (inst.name, label, seed, seconds) in done:
                     continue
                 rec = one_run(inst, peer, options, seconds, seed)
                 rec.update(meta, load=os.getloadavg()[0])
