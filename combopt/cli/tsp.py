@@ -15,11 +15,16 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+
 from combopt.cli._argtypes import integer, positive_real, seed
 from combopt.cli._output import print_record, progress_bar
 from combopt.strategies import STRATEGIES
 from combopt.tsp.plot import save_tour_plot
 from combopt.tsp.solve import ENCODINGS, solve_tsp
+
+#: Runs at least this long (seconds) show a progress bar on a terminal.
+LONG_RUN = 10.0
 
 
 def register(subparsers) -> None:
@@ -47,14 +52,26 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run)
 
 
+@contextlib.contextmanager
+def _progress(args):
+    """Yield the solver callback: a bar with the best so far on a terminal for long runs."""
+    if args.time_limit < LONG_RUN:
+        yield None
+        return
+    # The QUBO's energies carry penalties; the tour encodings' energy is the length.
+    label = "best energy" if args.encoding == "qubo" else "best length"
+    with progress_bar(args.time_limit, "s", f"tsp {args.source}") as update:
+        yield lambda p: update(round(p.seconds, 1), **{label: f"{p.best_energy:g}"})
+
+
 def run(args) -> int:
     """Handle ``combopt tsp``; return the exit code."""
     if args.lagrange is not None and args.encoding != "qubo":
         raise ValueError("--lagrange applies to --encoding qubo only")
-    with progress_bar(args.time_limit, "s", f"tsp {args.source}") as update:
+    with _progress(args) as callback:
         result = solve_tsp(args.source, args.encoding, args.strategy, time_limit=args.time_limit,
                            num_reads=args.num_reads, seed=args.seed, lagrange=args.lagrange,
-                           refine=args.refine, callback=lambda p: update(p.seconds))
+                           refine=args.refine, callback=callback)
     if args.plot:
         save_tour_plot(result.instance, result.tour, args.plot)
     record = result.to_record()

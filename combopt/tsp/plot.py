@@ -51,10 +51,13 @@ def plot_tour(instance: TSPInstance, tour, ax=None, *, title: str | None = None,
     if ax is None:
         from matplotlib.figure import Figure  # the optional "plot" extra, slow to import
 
-        ax = Figure(figsize=(6, 6)).subplots()
+        side = 6 if instance.n <= 500 else 9
+        ax = Figure(figsize=(side, side)).subplots()
     closed = np.append(t, t[0])
-    ax.plot(xy[closed, 0], xy[closed, 1], "-", color="tab:blue", lw=1.2)
-    ax.plot(xy[:, 0], xy[:, 1], "o", color="tab:red", ms=4)
+    # Thinner lines and smaller dots as n grows, so a tour of thousands stays legible.
+    scale = min(1.0, (200 / instance.n) ** 0.5)
+    ax.plot(xy[closed, 0], xy[closed, 1], "-", color="tab:blue", lw=max(0.3, 1.2 * scale))
+    ax.plot(xy[:, 0], xy[:, 1], "o", color="tab:red", ms=max(0.5, 4 * scale**1.5))
     if labels:
         for c, (x, y) in enumerate(xy):
             ax.annotate(str(c + 1), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
