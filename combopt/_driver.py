@@ -109,8 +109,12 @@ class _Runner:
             self.anneal_flips = (
                 model.couplings, model.linear, model.integral, model.bound, fields, ready
             )
+        self.flip_state: tuple = ()
         if isinstance(strategy, Tabu):
             self._choose_tabu(strategy, problem, flips)
+            if self.tabu_kernel is not tabu_tree.run_tabu_tree and flips:
+                # run_tabu_flips' per-read deltas, kept across chunks as anneal2 keeps its fields.
+                self.flip_state = _empty_flip_state(state)
 
     def _choose_tabu(self, strategy: Tabu, problem, flips: bool) -> None:
         """Tabu's kernel and parameters (two-valued quadratic problems: trees or scans)."""
@@ -166,7 +170,7 @@ class _Runner:
             }
 
     def follow_clock(self, fractions: np.ndarray) -> None:
-        """Use, for the next chunk only, the betas at these fractions of the time budget."""
+        """Use, for the next chunk only, the betas at these fractions of a cycle."""
         self.clock_betas = self.strategy.beta_at(fractions, *self.beta_range)
 
     def each_block(self, kernel, state: ReadState, *tail, deadline: float | None = None) -> None:
@@ -229,8 +233,62 @@ class _Runner:
             block(
                 self.tabu_kernel, st, n_iters, self.tabu, self.target, self.max_stall, trace, memory
             )
+        elif self.flip_state:
+            flip_state = self.flip_state if state is None else _empty_flip_state(st)
+            block(
+                self.tabu_kernel, st, n_iters, *self.tabu, self.target, self.max_stall, trace,
+                *flip_state,
+            )
         else:
             block(self.tabu_kernel, st, n_iters, *self.tabu, self.target, self.max_stall, trace)
+
+
+def _empty_flip_state(st: ReadState) -> tuple:
+    """run_tabu_flips' kept deltas for a state of its own (the compile-only calls)."""
+    reads, n = st.x_idx.shape
+    return np.zeros((reads, n)), np.zeros((reads, n)), np.zeros(reads, dtype=np.int64)
+
+
+class _CycleClock:
+    """Where each iteration of a time-limited anneal is in its cycle (0 = hot, 1 = cold).
+
+    A cycle ends after ``restart_sweeps`` iterations or after the time left
+    when it began, whichever comes first; the next one starts hot. When the
+    time left is less than twice the last cycle took, the cycle is the last:
+    it follows the clock alone to the end of the budget (and so does the only
+    cycle when ``restart_sweeps`` is None: one anneal spanning the budget).
+    Iterations are counted, so a cycle's length does not rest on a speed
+    predicted from the hot start, whose sweeps flip more and cost more.
+    """
+
+    def __init__(self, time_limit: float, restart_sweeps: int | None):
+        self.time_limit = time_limit
+        self.sweeps = restart_sweeps
+        self.start_time, self.start_iteration, self.span = 0.0, 0, time_limit
+        self.final = restart_sweeps is None
+        self.cycles = 1
+
+    def fractions(self, done: int, times: np.ndarray) -> np.ndarray:
+        """Fractions for the iterations ``done + 1, ...`` expected to end at ``times`` (seconds)."""
+        out = np.empty(times.shape[0])
+        j = 0
+        while j < times.shape[0]:
+            f = (times[j:] - self.start_time) / self.span
+            if not self.final:
+                counted = done + j + np.arange(1, times.shape[0] - j + 1) - self.start_iteration
+                f = np.maximum(f, counted / self.sweeps)
+            ended = np.nonzero(f >= 1.0)[0] if not self.final else np.empty(0, np.int64)
+            stop = times.shape[0] if ended.shape[0] == 0 else j + int(ended[0]) + 1
+            out[j:stop] = np.minimum(f[: stop - j], 1.0)
+            if ended.shape[0]:  # a new cycle starts after iteration `stop`
+                end = float(times[stop - 1])
+                took, left = end - self.start_time, self.time_limit - end
+                self.start_time, self.start_iteration = end, done + stop
+                self.span = max(left, 1e-9)
+                self.final = left < 2.0 * took
+                self.cycles += 1
+            j = stop
+        return out
 
 
 class _Search(NamedTuple):
@@ -299,6 +357,7 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
     follow_clock = isinstance(runner.strategy, Annealing) and time_limit and max_iterations is None
     if follow_clock:
         runner.info["num_sweeps"] = "time_limit"
+        cycle_clock = _CycleClock(time_limit, runner.strategy.restart_sweeps)
     per_iteration = 0.0
     while True:
         if max_iterations is not None and done >= max_iterations:
@@ -308,7 +367,7 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
         t_chunk = time.perf_counter()
         if follow_clock:
             ahead = per_iteration * np.arange(1, n_iters + 1)
-            runner.follow_clock((t_chunk - t_solve + ahead) / time_limit)
+            runner.follow_clock(cycle_clock.fractions(done, t_chunk - t_solve + ahead))
         runner.run(done, n_iters, trace, deadline=deadline)
         now = time.perf_counter()
         ran = int(np.max(np.nonzero(~np.all(np.isnan(trace), axis=0))[0], initial=-1)) + 1
@@ -339,6 +398,8 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
             chunk = min(2 * chunk, chunk_cap)
         if time_limit is not None and per_iteration > 0:
             chunk = max(1, min(chunk, int((deadline - now) / per_iteration) + 1))
+    if follow_clock and runner.strategy.restart_sweeps is not None:
+        runner.info["cycles"] = cycle_clock.cycles
     traces, trace_iters = recorder.columns()
     seconds = time.perf_counter() - t_solve
     return _Search(traces, trace_iters, best_trace, done, stop_reason, seconds)
