@@ -252,40 +252,46 @@ def _empty_flip_state(st: ReadState) -> tuple:
 class _CycleClock:
     """Where each iteration of a time-limited anneal is in its cycle (0 = hot, 1 = cold).
 
-    A cycle ends after ``restart_sweeps`` iterations or after the time left
-    when it began, whichever comes first; the next one starts hot. When the
-    time left is less than twice the last cycle took, the cycle is the last:
-    it follows the clock alone to the end of the budget (and so does the only
-    cycle when ``restart_sweeps`` is None: one anneal spanning the budget).
-    Iterations are counted, so a cycle's length does not rest on a speed
-    predicted from the hot start, whose sweeps flip more and cost more.
+    Every cycle follows the clock: its fraction is the time spent in it over
+    its span, so each decade of beta gets the same time whatever a sweep
+    costs there (hot sweeps flip more and cost more: a span set in sweeps
+    from a speed measured hot or cold is off by up to 10x on dense graphs).
+    With ``restart_sweeps`` the first cycle spans 1/16 of the budget, and
+    each next one the time in which the last one made ``restart_sweeps``
+    sweeps; when the time left is less than twice that, the cycle is the
+    last and spans what is left. Without ``restart_sweeps`` one cycle spans
+    the budget.
     """
 
     def __init__(self, time_limit: float, restart_sweeps: int | None):
         self.time_limit = time_limit
         self.sweeps = restart_sweeps
-        self.start_time, self.start_iteration, self.span = 0.0, 0, time_limit
-        self.final = restart_sweeps is None
         self.cycles = 1
+        self.final = True
+        self.start_time, self.start_iteration, self.span = 0.0, 0, time_limit
+        if restart_sweeps is not None:
+            self._begin(0.0, 0, time_limit / 16)
+
+    def _begin(self, end: float, iteration: int, span: float) -> None:
+        """Start a cycle at time ``end`` after ``iteration`` iterations, aiming at ``span`` s."""
+        left = self.time_limit - end
+        self.final = left < 2.0 * span
+        self.start_time, self.start_iteration = end, iteration
+        self.span = max(left, 1e-9) if self.final else span
 
     def fractions(self, done: int, times: np.ndarray) -> np.ndarray:
-        """Fractions for the iterations ``done + 1, ...`` expected to end at ``times`` (seconds)."""
+        """Fractions of the iterations ``done + 1, ...``, expected to end at ``times`` (s)."""
         out = np.empty(times.shape[0])
         j = 0
         while j < times.shape[0]:
             f = (times[j:] - self.start_time) / self.span
-            if not self.final:
-                counted = done + j + np.arange(1, times.shape[0] - j + 1) - self.start_iteration
-                f = np.maximum(f, counted / self.sweeps)
-            ended = np.nonzero(f >= 1.0)[0] if not self.final else np.empty(0, np.int64)
-            stop = times.shape[0] if ended.shape[0] == 0 else j + int(ended[0]) + 1
+            ended = [] if self.final else np.nonzero(f >= 1.0)[0]
+            stop = times.shape[0] if len(ended) == 0 else j + int(ended[0]) + 1
             out[j:stop] = np.minimum(f[: stop - j], 1.0)
-            if ended.shape[0]:  # a new cycle starts after iteration `stop`
+            if len(ended):  # the cycle ends with iteration `stop`: aim the next at the sweeps
                 end = float(times[stop - 1])
-                took, left = end - self.start_time, self.time_limit - end
-                self.start_time, self.start_iteration = end, done + stop
-                self.span = max(left, 1e-9)
-                self.final = left < 2.0 * took
+                sweeps = max(done + stop - self.start_iteration, 1)
+                self._begin(end, done + stop, (end - self.start_time) * self.sweeps / sweeps)
                 self.cycles += 1
             j = stop
         return out
@@ -367,7 +373,9 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
         t_chunk = time.perf_counter()
         if follow_clock:
             ahead = per_iteration * np.arange(1, n_iters + 1)
-            runner.follow_clock(cycle_clock.fractions(done, t_chunk - t_solve + ahead))
+            runner.follow_clock(
+                cycle_clock.fractions(done, t_chunk - t_solve + ahead)
+            )
         runner.run(done, n_iters, trace, deadline=deadline)
         now = time.perf_counter()
         ran = int(np.max(np.nonzero(~np.all(np.isnan(trace), axis=0))[0], initial=-1)) + 1
@@ -398,6 +406,10 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
             chunk = min(2 * chunk, chunk_cap)
         if time_limit is not None and per_iteration > 0:
             chunk = max(1, min(chunk, int((deadline - now) / per_iteration) + 1))
+        if follow_clock and per_iteration > 0:
+            # Beta follows predicted times: a chunk spans at most 2% of a cycle, so that a
+            # speed change (hot sweeps cost more than cold ones) cannot skip part of it.
+            chunk = max(1, min(chunk, int(0.02 * cycle_clock.span / per_iteration)))
     if follow_clock and runner.strategy.restart_sweeps is not None:
         runner.info["cycles"] = cycle_clock.cycles
     traces, trace_iters = recorder.columns()

@@ -309,7 +309,10 @@ class Auto:
       (Max-Cut-like: at most ``plateau_levels`` distinct magnitudes) and a
       sparse coupling graph (mean degree at most ``sparse_degree``) go to
       Metropolis annealing: their energy landscape is one of wide plateaus,
-      where annealing's cheap level moves beat tabu's best-move scans;
+      where annealing's cheap level moves beat tabu's best-move scans. Under
+      a time limit the budget is cut into anneals of about
+      ``restart_sweeps`` sweeps, the best kept (:class:`Annealing`'s
+      ``restart_sweeps``): several shorter anneals beat one long one there;
     * other two-valued quadratic problems (OR-Library bqp, GKA) go to tabu;
     * multi-valued compiled problems go to tabu while a move's scan over
       every value of every variable is small (``n * max_domain`` at most
@@ -324,7 +327,22 @@ class Auto:
     sparse_degree: float = 64.0
     plateau_levels: int = 2
     tabu_scan: int = 20_000
+    restart_sweeps: int = 5000
     name = "auto"
+
+    def strategy(self, choice: str) -> Paper | Annealing | Tabu:
+        """The strategy instance that runs for the name :meth:`choose` returned.
+
+        Examples
+        --------
+        >>> Auto().strategy("metropolis").restart_sweeps
+        5000
+        >>> Auto().strategy("tabu") == Tabu()
+        True
+        """
+        if choice == "metropolis":
+            return Annealing(rule="metropolis", restart_sweeps=self.restart_sweeps)
+        return resolve_strategy(choice)
 
     def choose(self, features: ProblemFeatures) -> tuple[str, str]:
         """``(strategy name, reason)`` for a problem with these features."""
