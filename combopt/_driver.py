@@ -256,14 +256,11 @@ class _CycleClock:
     its span, so each decade of beta gets the same time whatever a sweep
     costs there (hot sweeps flip more and cost more: a span set in sweeps
     from a speed measured hot or cold is off by up to 10x on dense graphs).
-    With ``restart_sweeps`` the first cycle's span is the time of
-    ``restart_sweeps`` sweeps at the speed measured over the run's first 2%
-    (at most 5 ms; within 1/16 of the budget and all of it), each next one
-    the time in which the last cycle made ``restart_sweeps`` sweeps; when
-    the time left is less than twice that, the cycle is the last and spans
-    what is left. Without ``restart_sweeps`` one cycle spans the budget.
-    (A fixed 1/16-of-the-budget first cycle cost 0.1% of the cut at
-    n = 20,000 and 1 s, where the budget holds one anneal.)
+    With ``restart_sweeps`` the first cycle spans 1/16 of the budget, and
+    each next one the time in which the last one made ``restart_sweeps``
+    sweeps; when the time left is less than twice that, the cycle is the
+    last and spans what is left. Without ``restart_sweeps`` one cycle spans
+    the budget.
     """
 
     def __init__(self, time_limit: float, restart_sweeps: int | None):
@@ -272,8 +269,8 @@ class _CycleClock:
         self.cycles = 1
         self.final = True
         self.start_time, self.start_iteration, self.span = 0.0, 0, time_limit
-        # Until the speed is measured: the first cycle, spanning the budget so far.
-        self.measure_until = math.inf if restart_sweeps is None else min(0.005, 0.02 * time_limit)
+        if restart_sweeps is not None:
+            self._begin(0.0, 0, time_limit / 16)
 
     def _begin(self, end: float, iteration: int, span: float) -> None:
         """Start a cycle at time ``end`` after ``iteration`` iterations, aiming at ``span`` s."""
@@ -282,15 +279,8 @@ class _CycleClock:
         self.start_time, self.start_iteration = end, iteration
         self.span = max(left, 1e-9) if self.final else span
 
-    def fractions(self, done: int, times: np.ndarray, per_iteration: float) -> np.ndarray:
-        """Fractions of the iterations ``done + 1, ...``, expected to end at ``times`` (s).
-
-        ``per_iteration`` is the speed last measured (0 before the first chunk).
-        """
-        if per_iteration > 0 and times[0] >= self.measure_until:
-            self.measure_until = math.inf
-            span = self.sweeps * per_iteration  # measured hot: slow, so a long first cycle
-            self._begin(0.0, 0, min(max(span, self.time_limit / 16), self.time_limit))
+    def fractions(self, done: int, times: np.ndarray) -> np.ndarray:
+        """Fractions of the iterations ``done + 1, ...``, expected to end at ``times`` (s)."""
         out = np.empty(times.shape[0])
         j = 0
         while j < times.shape[0]:
@@ -384,7 +374,7 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
         if follow_clock:
             ahead = per_iteration * np.arange(1, n_iters + 1)
             runner.follow_clock(
-                cycle_clock.fractions(done, t_chunk - t_solve + ahead, per_iteration)
+                cycle_clock.fractions(done, t_chunk - t_solve + ahead)
             )
         runner.run(done, n_iters, trace, deadline=deadline)
         now = time.perf_counter()
