@@ -109,8 +109,12 @@ class _Runner:
             self.anneal_flips = (
                 model.couplings, model.linear, model.integral, model.bound, fields, ready
             )
+        self.flip_state: tuple = ()
         if isinstance(strategy, Tabu):
             self._choose_tabu(strategy, problem, flips)
+            if self.tabu_kernel is not tabu_tree.run_tabu_tree and flips:
+                # run_tabu_flips' per-read deltas, kept across chunks as anneal2 keeps its fields.
+                self.flip_state = _empty_flip_state(state)
 
     def _choose_tabu(self, strategy: Tabu, problem, flips: bool) -> None:
         """Tabu's kernel and parameters (two-valued quadratic problems: trees or scans)."""
@@ -166,7 +170,7 @@ class _Runner:
             }
 
     def follow_clock(self, fractions: np.ndarray) -> None:
-        """Use, for the next chunk only, the betas at these fractions of the time budget."""
+        """Use, for the next chunk only, the betas at these fractions of a cycle."""
         self.clock_betas = self.strategy.beta_at(fractions, *self.beta_range)
 
     def each_block(self, kernel, state: ReadState, *tail, deadline: float | None = None) -> None:
@@ -229,8 +233,68 @@ class _Runner:
             block(
                 self.tabu_kernel, st, n_iters, self.tabu, self.target, self.max_stall, trace, memory
             )
+        elif self.flip_state:
+            flip_state = self.flip_state if state is None else _empty_flip_state(st)
+            block(
+                self.tabu_kernel, st, n_iters, *self.tabu, self.target, self.max_stall, trace,
+                *flip_state,
+            )
         else:
             block(self.tabu_kernel, st, n_iters, *self.tabu, self.target, self.max_stall, trace)
+
+
+def _empty_flip_state(st: ReadState) -> tuple:
+    """run_tabu_flips' kept deltas for a state of its own (the compile-only calls)."""
+    reads, n = st.x_idx.shape
+    return np.zeros((reads, n)), np.zeros((reads, n)), np.zeros(reads, dtype=np.int64)
+
+
+class _CycleClock:
+    """Where each iteration of a time-limited anneal is in its cycle (0 = hot, 1 = cold).
+
+    Every cycle follows the clock: its fraction is the time spent in it over
+    its span, so each decade of beta gets the same time whatever a sweep
+    costs there (hot sweeps flip more and cost more: a span set in sweeps
+    from a speed measured hot or cold is off by up to 10x on dense graphs).
+    With ``restart_sweeps`` the first cycle spans 1/16 of the budget, and
+    each next one the time in which the last one made ``restart_sweeps``
+    sweeps; when the time left is less than twice that, the cycle is the
+    last and spans what is left. Without ``restart_sweeps`` one cycle spans
+    the budget.
+    """
+
+    def __init__(self, time_limit: float, restart_sweeps: int | None):
+        self.time_limit = time_limit
+        self.sweeps = restart_sweeps
+        self.cycles = 1
+        self.final = True
+        self.start_time, self.start_iteration, self.span = 0.0, 0, time_limit
+        if restart_sweeps is not None:
+            self._begin(0.0, 0, time_limit / 16)
+
+    def _begin(self, end: float, iteration: int, span: float) -> None:
+        """Start a cycle at time ``end`` after ``iteration`` iterations, aiming at ``span`` s."""
+        left = self.time_limit - end
+        self.final = left < 2.0 * span
+        self.start_time, self.start_iteration = end, iteration
+        self.span = max(left, 1e-9) if self.final else span
+
+    def fractions(self, done: int, times: np.ndarray) -> np.ndarray:
+        """Fractions of the iterations ``done + 1, ...``, expected to end at ``times`` (s)."""
+        out = np.empty(times.shape[0])
+        j = 0
+        while j < times.shape[0]:
+            f = (times[j:] - self.start_time) / self.span
+            ended = [] if self.final else np.nonzero(f >= 1.0)[0]
+            stop = times.shape[0] if len(ended) == 0 else j + int(ended[0]) + 1
+            out[j:stop] = np.minimum(f[: stop - j], 1.0)
+            if len(ended):  # the cycle ends with iteration `stop`: aim the next at the sweeps
+                end = float(times[stop - 1])
+                sweeps = max(done + stop - self.start_iteration, 1)
+                self._begin(end, done + stop, (end - self.start_time) * self.sweeps / sweeps)
+                self.cycles += 1
+            j = stop
+        return out
 
 
 class _Search(NamedTuple):
@@ -299,6 +363,7 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
     follow_clock = isinstance(runner.strategy, Annealing) and time_limit and max_iterations is None
     if follow_clock:
         runner.info["num_sweeps"] = "time_limit"
+        cycle_clock = _CycleClock(time_limit, runner.strategy.restart_sweeps)
     per_iteration = 0.0
     while True:
         if max_iterations is not None and done >= max_iterations:
@@ -308,7 +373,9 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
         t_chunk = time.perf_counter()
         if follow_clock:
             ahead = per_iteration * np.arange(1, n_iters + 1)
-            runner.follow_clock((t_chunk - t_solve + ahead) / time_limit)
+            runner.follow_clock(
+                cycle_clock.fractions(done, t_chunk - t_solve + ahead)
+            )
         runner.run(done, n_iters, trace, deadline=deadline)
         now = time.perf_counter()
         ran = int(np.max(np.nonzero(~np.all(np.isnan(trace), axis=0))[0], initial=-1)) + 1
@@ -339,6 +406,12 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
             chunk = min(2 * chunk, chunk_cap)
         if time_limit is not None and per_iteration > 0:
             chunk = max(1, min(chunk, int((deadline - now) / per_iteration) + 1))
+        if follow_clock and per_iteration > 0:
+            # Beta follows predicted times: a chunk spans at most 2% of a cycle, so that a
+            # speed change (hot sweeps cost more than cold ones) cannot skip part of it.
+            chunk = max(1, min(chunk, int(0.02 * cycle_clock.span / per_iteration)))
+    if follow_clock and runner.strategy.restart_sweeps is not None:
+        runner.info["cycles"] = cycle_clock.cycles
     traces, trace_iters = recorder.columns()
     seconds = time.perf_counter() - t_solve
     return _Search(traces, trace_iters, best_trace, done, stop_reason, seconds)

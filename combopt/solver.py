@@ -345,7 +345,7 @@ def solve(
     if isinstance(strategy, Auto):
         choice, reason = strategy.choose(problem_features(problem, offsets))
         auto = {"choice": choice, "reason": reason}
-        strategy = resolve_strategy(choice)
+        strategy = strategy.strategy(choice)
     if max_iterations is None and time_limit is None:
         max_iterations = strategy.default_iterations(n)
     kernels = jit_kernels if compiled else interpreted

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from combopt import Domain, solve
 from combopt.objectives import CallableObjective, QuadraticObjective
 from combopt.solver import problem_features
-from combopt.strategies import Auto, ProblemFeatures
+from combopt.strategies import Annealing, Auto, ProblemFeatures
 
 
 def lowered(objective, domain):
@@ -71,9 +71,24 @@ def test_auto_is_the_default_and_records_its_choice():
     assert result.strategy == "metropolis"
     assert result.info["auto"]["choice"] == "metropolis"
     # Choosing changes nothing else: the same seed with the chosen strategy gives the same run.
-    direct = solve(objective, Domain.spin(), strategy="metropolis", seed=4, max_iterations=50)
+    chosen = Auto().strategy("metropolis")
+    direct = solve(objective, Domain.spin(), strategy=chosen, seed=4, max_iterations=50)
     assert np.array_equal(result.samples, direct.samples)
     assert "auto" not in direct.info
+
+
+def test_auto_anneals_max_cut_in_restarted_cycles_under_a_time_limit():
+    """Sparse +-1 problems get Metropolis annealing cut into cycles of ~restart_sweeps."""
+    chosen = Auto().strategy("metropolis")
+    assert isinstance(chosen, Annealing) and chosen.rule == "metropolis"
+    assert chosen.restart_sweeps == Auto().restart_sweeps
+    objective = QuadraticObjective(maxcut_like(n=200))
+    result = solve(objective, Domain.spin(), seed=1, time_limit=0.3,
+                   strategy=Auto(restart_sweeps=50))
+    assert result.strategy == "metropolis" and result.stop_reason == "time_limit"
+    assert result.info["cycles"] > 1
+    one = solve(objective, Domain.spin(), seed=1, time_limit=0.3, strategy="metropolis")
+    assert "cycles" not in one.info
 
 
 def test_auto_chooses_tabu_on_a_wide_weight_qubo():
@@ -82,3 +97,22 @@ def test_auto_chooses_tabu_on_a_wide_weight_qubo():
     result = solve(QuadraticObjective(Q), Domain.binary(), seed=2, max_iterations=5)
     assert result.strategy == "tabu"
     assert result.info["auto"]["choice"] == "tabu"
+
+
+def test_the_cycle_clock_restarts_the_schedule_and_ends_cold():
+    from combopt._driver import _CycleClock
+
+    times = np.arange(1, 1001) * 1e-3  # one iteration a millisecond, a 1 s budget
+    whole = _CycleClock(1.0, 100).fractions(0, times)
+    clock = _CycleClock(1.0, 100)  # the same iterations, asked for in chunks
+    pieces = np.concatenate([clock.fractions(k, times[k:k + 37]) for k in range(0, 1000, 37)])
+    assert np.allclose(whole, pieces) and clock.cycles == 10
+    assert np.all((whole >= 0) & (whole <= 1)) and whole[-1] == 1.0
+    starts = np.flatnonzero(np.diff(whole) < 0) + 1  # a new cycle starts hot
+    lengths = np.diff(np.r_[0, starts, 1000])
+    # A probe of 1/16 of the budget, then cycles of restart_sweeps iterations, and the
+    # last one stretched over what is left (less than two cycles' time remained).
+    assert lengths[0] == 63 and np.all(np.abs(lengths[1:-1] - 100) <= 1)  # float rounding
+    assert 100 <= lengths[-1] < 300
+    single = _CycleClock(1.0, None).fractions(0, times)
+    assert np.allclose(single, np.minimum(times, 1.0))

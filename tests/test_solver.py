@@ -164,6 +164,24 @@ def test_results_do_not_depend_on_the_thread_count_or_the_chunking(strategy, mon
         assert reference.evaluations == other.evaluations
 
 
+def test_the_flip_scan_does_not_depend_on_the_chunking_on_real_data(monkeypatch):
+    """run_tabu_flips keeps its accumulated deltas across chunks: a run cut into
+    one-iteration chunks computes bit for bit what one chunk does, real couplings too
+    (recomputing them at every chunk start used to differ in the last bits)."""
+    rng = np.random.default_rng(3)
+    Q = rng.normal(size=(40, 40))
+    objective = QuadraticObjective(Q, rng.normal(size=40), representation="dense")
+    kwargs = {"strategy": Tabu(tenure=4, restart_after=60), "num_reads": 2, "seed": 9,
+              "max_iterations": 25, "polish": False}
+    whole = solve(objective, Domain.spin(), **kwargs)
+    assert whole.info["moves"] == "scan"
+    monkeypatch.setattr(combopt._driver, "_CHUNK_SECONDS", 0.0)  # every chunk is one iteration
+    chunked = solve(objective, Domain.spin(), **kwargs)
+    assert np.array_equal(whole.trace, chunked.trace)
+    assert np.array_equal(whole.samples, chunked.samples)
+    assert np.array_equal(whole.energies, chunked.energies)
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_callable_objective_runs_the_same_search(strategy):
     Q, c = _random_problem(6, 2, integer=True)

@@ -27,10 +27,12 @@ from combopt.objectives import LeastSquaresObjective, QuadraticObjective
 from combopt.solver import _new_state
 
 
-def _tabu_kernel(kernel):
+def _tabu_kernel(kernel, kept_deltas=False):
     def call(problem, values, offsets, state, n_iters, tenure, trace):
-        kernel(problem, values, offsets, state, 0, state.x_idx.shape[0], n_iters, tenure, 0, 0,
-               -np.inf, 0, trace)
+        reads, n = state.x_idx.shape
+        kept = (np.zeros((reads, n)), np.zeros((reads, n)), np.zeros(reads, np.int64))
+        kernel(problem, values, offsets, state, 0, reads, n_iters, tenure, 0, 0,
+               -np.inf, 0, trace, *(kept if kept_deltas else ()))
 
     return call
 
@@ -40,7 +42,7 @@ def _tabu_kernel(kernel):
 #: of every read of ``state`` with restarts off. Add a new kernel here.
 TABU_KERNELS = [
     ("run_tabu", _tabu_kernel(kernels.run_tabu), False),
-    ("run_tabu_flips", _tabu_kernel(kernels.run_tabu_flips), True),
+    ("run_tabu_flips", _tabu_kernel(kernels.run_tabu_flips, kept_deltas=True), True),
 ]
 KERNEL_IDS = [k[0] for k in TABU_KERNELS]
 
@@ -208,3 +210,4 @@ def test_generic_kernel_ties_over_many_values_are_uniform():
     counts = np.bincount(cells, minlength=6)
     assert counts.sum() == reads * n
     assert stats.chisquare(counts).pvalue > 1e-6
+

@@ -369,21 +369,25 @@ def _flip_deltas(problem, values, offsets, x, cache, step, gain, out):
 @njit(cache=True)
 def _tabu_flips_read(
     problem, values, offsets, st, r, n_iters, tenure, restart_after, perturb_count,
-    target, max_stall, trace, out, step, gain,
+    target, max_stall, trace, out, step, gain, ready,
 ):
     """:func:`_tabu_read` over two-valued domains, reading the moves' deltas from ``gain``.
 
     ``obj_flip`` keeps ``gain`` (every flip's delta) up to date after each
     move, so choosing the best admissible move is one pass over ``n`` numbers.
     The choices, ties and random draws are those of :func:`_tabu_read`: on
-    exact (integer) data both follow the same trajectory.
+    exact (integer) data both follow the same trajectory. ``gain`` and
+    ``step`` persist across calls (computed here when ``ready[r]`` is 0): a
+    chunked run accumulates them exactly as one long run does, on real data too.
     """
     x = st.x_idx[r]
     cache = st.cache[r]
     n = x.shape[0]
     energy, best, rng, evaluations, stall = _load_read(st, r)
     tabu_until = st.tabu_until[r]
-    _flip_deltas(problem, values, offsets, x, cache, step, gain, out)
+    if ready[r] == 0:
+        _flip_deltas(problem, values, offsets, x, cache, step, gain, out)
+        ready[r] = 1
     for it in range(n_iters):
         if st.stop[0] != 0 or (max_stall > 0 and stall >= max_stall):
             break
@@ -473,17 +477,19 @@ def run_tabu(
 @njit(cache=True, nogil=True)
 def run_tabu_flips(
     problem, values, offsets, st, lo, hi, n_iters, tenure, restart_after, perturb_count,
-    target, max_stall, trace,
+    target, max_stall, trace, steps, gains, ready,
 ):
-    """:func:`run_tabu` for a kind with ``obj_flip`` over two-valued domains (faster)."""
-    n = st.x_idx.shape[1]
+    """:func:`run_tabu` for a kind with ``obj_flip`` over two-valued domains (faster).
+
+    ``steps`` and ``gains`` (R, n) hold each read's flip value changes and
+    deltas across calls, valid where ``ready[r]`` is 1 (filled on a read's
+    first call), so that chunking never changes what is accumulated.
+    """
     for r in range(lo, hi):
         out = np.empty(2, dtype=np.float64)
-        step = np.empty(n, dtype=np.float64)
-        gain = np.empty(n, dtype=np.float64)
         _tabu_flips_read(
             problem, values, offsets, st, r, n_iters, tenure, restart_after, perturb_count,
-            target, max_stall, trace, out, step, gain,
+            target, max_stall, trace, out, steps[r], gains[r], ready,
         )
 
 
