@@ -28,7 +28,8 @@ def main(task: str, stem: str, title: str, description: str, argv=None) -> int:
     parser.add_argument("--n-train", type=int, default=None, help="use the first N training images")
     parser.add_argument("--n-val", type=int, default=None, help="use the first N t10k images")
     parser.add_argument(
-        "--refit-scales", action="store_true", help="re-fit the output scales between segments"
+        "--refit-scales", action=argparse.BooleanOptionalAction, default=None,
+        help="re-fit the output scales between segments (default: the task's)",
     )
     parser.add_argument("--from-scratch-iterations", type=int, default=0, metavar="T",
                         help="also run CoNNTrA from a random ternary start for T iterations "

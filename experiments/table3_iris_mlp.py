@@ -30,7 +30,8 @@ def main(argv=None) -> int:
         "--max-iterations", type=int, default=None, help="CoNNTrA iterations (default: the task's)"
     )
     parser.add_argument(
-        "--refit-scales", action="store_true", help="re-fit the output scales between segments"
+        "--refit-scales", action=argparse.BooleanOptionalAction, default=None,
+        help="re-fit the output scales between segments (default: the task's)",
     )
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
