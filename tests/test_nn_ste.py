@@ -7,6 +7,8 @@ losses is ~1e-10, their rounding ~1e-10 / 1e-6), and the trained networks
 must be ternary per tensor.
 """
 
+import itertools
+
 import naive
 import numpy as np
 import pytest
@@ -36,7 +38,7 @@ def test_dense_gradient_matches_finite_differences(loss, activation):
     sizes = [4, 5, 3]
     X = rng.normal(size=(7, 4))
     y = rng.integers(0, 3, 7)
-    net = DenseNet([rng.normal(size=(a, b)) for a, b in zip(sizes, sizes[1:])],
+    net = DenseNet([rng.normal(size=(a, b)) for a, b in itertools.pairwise(sizes)],
                    [rng.normal(size=b) for b in sizes[1:]], activation)
     gw, gb = _dense_grads(net.weights, net.biases, activation, X, y, loss)
     theta = net.flat()
