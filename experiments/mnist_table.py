@@ -28,8 +28,12 @@ def main(task: str, stem: str, title: str, description: str, argv=None) -> int:
     parser.add_argument("--n-train", type=int, default=None, help="use the first N training images")
     parser.add_argument("--n-val", type=int, default=None, help="use the first N t10k images")
     parser.add_argument(
-        "--refit-scales", action="store_true", help="re-fit the output scales between segments"
+        "--refit-scales", action=argparse.BooleanOptionalAction, default=None,
+        help="re-fit the output scales between segments (default: the task's)",
     )
+    parser.add_argument("--from-scratch-iterations", type=int, default=0, metavar="T",
+                        help="also run CoNNTrA from a random ternary start for T iterations "
+                             "(dense tasks; recorded as from_scratch)")
     parser.add_argument("--out", type=Path, default=Path("results"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -47,10 +51,25 @@ def main(task: str, stem: str, title: str, description: str, argv=None) -> int:
         )
     data = record.to_dict()
     data["paper"] = paper
+    if args.from_scratch_iterations:
+        scratch, _ = run_task(task, seed=args.seed, max_iterations=args.from_scratch_iterations,
+                              n_train=args.n_train, n_val=args.n_val, from_scratch=True,
+                              ste_epochs=0)
+        scratch = scratch.to_dict()
+        data["from_scratch"] = {k: scratch[k] for k in (
+            "train_error", "val_error", "memory_kb", "seconds", "curve", "config")}
     (args.out / f"{stem}.json").write_text(json.dumps(data, indent=2))
     plot_error_curves(data, args.out / f"{stem}.png", title=title)
     print(data["config"]["split"])
     print(format_comparison(data, paper))
+    if "from_scratch" in data:
+        fs = data["from_scratch"]
+        print(f"CoNNTrA from a random ternary start ({args.from_scratch_iterations} iterations): "
+              f"{fs['train_error']:.2f} / {fs['val_error']:.2f} %, {fs['seconds']:.2f} s")
+    if data.get("ste"):
+        print(f"straight-through baseline: {data['ste']['seconds']:.2f} s "
+              f"({data['ste']['seconds'] / record.pretrain_seconds:.2f}x the float pretraining)")
+    print(f"CoNNTrA search / float backprop time: {record.seconds / record.pretrain_seconds:.2f}x")
     print(
         f"pretraining {record.pretrain_seconds:.2f} s and compile "
         f"{record.compile_seconds:.2f} s are not in CoNNTrA's seconds; "

@@ -305,3 +305,13 @@ def metropolis_probabilities(deltas, current, beta) -> np.ndarray:
             p[k] = min(1.0, math.exp(-beta * deltas[k])) / (m - 1)
     p[current] = 1.0 - p.sum()
     return p
+
+
+def twn_ternarize(w, factor=0.7):
+    """Ternary-weight-network rounding by loops: ``(alpha, codes)``, see ``combopt.nn.ste``."""
+    flat = [float(v) for v in np.asarray(w, dtype=float).ravel()]
+    delta = factor * sum(abs(v) for v in flat) / len(flat)
+    codes = [(1.0 if v > 0 else -1.0) if abs(v) > delta else 0.0 for v in flat]
+    kept = [abs(v) for v, c in zip(flat, codes) if c != 0.0]
+    alpha = sum(kept) / len(kept) if kept else 1.0
+    return alpha, np.array(codes).reshape(np.shape(w))

@@ -199,3 +199,16 @@ def test_cli_mnist_lenet_on_a_slice(capsys):
     assert data["memory_kb"] == 15.427 and data["config"]["n_parameters"] == 61706
     assert data["curve"][-1]["loss"] < data["curve"][0]["loss"]
     assert data["pretrain_seconds"] > 0 and data["baseline"]["memory_kb"] == pytest.approx(493.648)
+
+
+def test_from_scratch_starts_from_random_ternary_codes():
+    from combopt.nn.tasks import run_task
+
+    record, _ = run_task("iris", max_iterations=4, segments=2, from_scratch=True, ste_epochs=50)
+    rec = record.to_dict()
+    assert rec["config"]["from_scratch"] is True
+    # The random start is far from the float network, and the search improves on it.
+    assert rec["curve"][0]["train_error"] > rec["baseline"]["train_error"]
+    assert rec["curve"][-1]["loss"] < rec["curve"][0]["loss"]
+    assert set(rec["ste"]) >= {"train_error", "val_error", "memory_kb", "seconds"}
+    assert rec["ste"]["memory_kb"] == rec["memory_kb"]  # both 2 bits per parameter

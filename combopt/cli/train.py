@@ -63,9 +63,16 @@ def register(subparsers) -> None:
     p.add_argument("--n-val", type=integer(0), default=None,
                    help="MNIST: use the first N t10k images")
     p.add_argument(
-        "--refit-scales", action="store_true",
-        help="re-fit the output layer's scales between segments (beyond the paper)",
+        "--refit-scales", action=argparse.BooleanOptionalAction, default=None,
+        help="re-fit the output layer's scales between segments (beyond the paper; "
+             "default: the task's, on for mnist-logreg)",
     )
+    p.add_argument("--ste-epochs", type=integer(0), default=None, metavar="E",
+                   help="epochs of the straight-through ternary baseline (default: the "
+                        "task's; 0 skips it)")
+    p.add_argument("--from-scratch", action="store_true",
+                   help="dense tasks: start CoNNTrA from random ternary weights, not from "
+                        "the discretised float network")
     p.add_argument("--batch-size", type=integer(1), default=None,
                    help="dense tasks: evaluate each segment's search on a random minibatch "
                         "of N samples")
@@ -83,6 +90,7 @@ def _handle(args) -> int:
             args.task, domain=args.domain, seed=args.seed, loss=args.loss,
             max_iterations=args.max_iterations, segments=args.segments, data=data,
             refit_scales=args.refit_scales, batch_size=args.batch_size,
+            ste_epochs=args.ste_epochs, from_scratch=args.from_scratch,
             callback=lambda point: update(point.percent, f"{args.task}: CoNNTrA",
                                           train_error=f"{point.train_error:.2f}%"),
         )

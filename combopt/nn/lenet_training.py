@@ -40,6 +40,7 @@ from combopt.domain import Domain, discretize_scaled
 from combopt.nn.datasets import Dataset
 from combopt.nn.lenet import CONV_SHAPES, HEAD_SIZES, LeNet, pretrain_lenet
 from combopt.nn.packing import PackedLeNet
+from combopt.nn.ste import ste_lenet, ste_record
 from combopt.nn.training import (
     CurvePoint,
     TrainingRecord,
@@ -123,6 +124,7 @@ def train_lenet(
     fit_scales_batch: int | None = 1000,
     seed: int = 0,
     pretrained: LeNet | None = None,
+    ste_epochs: int = 0,
     callback: Callable[[CurvePoint], None] | None = None,
 ) -> TrainingRecord:
     """Train a finite-domain LeNet by the paper's pipeline; measure the four metrics.
@@ -164,6 +166,10 @@ def train_lenet(
     pretrained : LeNet, optional
         Start from this float network instead of pretraining (its baseline
         figures are measured, its training time is recorded as 0).
+    ste_epochs : int
+        Epochs of the straight-through ternary baseline
+        (:func:`combopt.nn.ste.ste_lenet`, from the same float network),
+        recorded as ``ste``; 0 skips it.
     callback : callable, optional
         Called with each :class:`~combopt.nn.training.CurvePoint`.
 
@@ -197,6 +203,13 @@ def train_lenet(
         "memory_kb": net.num_parameters * 8 / 1000.0,
         "seconds": pretrain_seconds,
     }
+
+    ste = None
+    if ste_epochs:
+        ste_net, ste_seconds = ste_lenet(net, X_tr, y_tr, epochs=ste_epochs, seed=seed)
+        ste = ste_record(f"straight-through ternary (TWN, Adam, {ste_epochs} epochs from the "
+                         "float network)", ste_net, X_tr, y_tr, X_va, y_va, ste_seconds,
+                         epochs=int(ste_epochs))
 
     # 2. Algorithm 1, per-tensor scales.
     t0 = time.perf_counter()
@@ -294,6 +307,6 @@ def train_lenet(
         seconds=seconds, pretrain_seconds=pretrain_seconds,
         compile_seconds=compile_seconds, baseline=baseline, discretized=discretized,
         curve=[asdict(c) for c in curve], config=config, packed_file_bytes=int(file_bytes),
-        scale_bytes=packed.scale_bytes, versions=versions(),
+        scale_bytes=packed.scale_bytes, ste=ste, versions=versions(),
     )
 

@@ -1,4 +1,8 @@
-"""Error curves against the percentage of training completed (the paper's Figures 2, 3, 5)."""
+"""Error curves against the percentage of training completed (the paper's Figures 2, 3, 5).
+
+CoNNTrA's curve, with the float backpropagation and the straight-through
+ternary baselines of the same run as horizontal lines.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ __all__ = ["plot_error_curves"]
 def plot_error_curves(record: dict, path: str | os.PathLike, *, title: str | None = None) -> None:
     """Write a PNG of CoNNTrA's training and validation error during training.
 
-    The backpropagation baseline's final errors are drawn as dashed lines.
+    The backpropagation baseline's final errors are drawn as dashed lines, the
+    straight-through ternary baseline's (``record["ste"]``, if any) as dotted ones.
 
     Parameters
     ----------
@@ -52,6 +57,12 @@ def plot_error_curves(record: dict, path: str | os.PathLike, *, title: str | Non
             ax.axhline(
                 base["val_error"], color="C1", ls="--", lw=1, label="backprop (float) validation"
             )
+        ste = record.get("ste")
+        if ste:
+            ax.axhline(ste["train_error"], color="C2", ls=":", lw=1.5,
+                       label="straight-through ternary training")
+            ax.axhline(ste["val_error"], color="C3", ls=":", lw=1.5,
+                       label="straight-through ternary validation")
         ax.set_xlabel("training completed (%)")
         ax.set_ylabel("error (%)")
         ax.set_title(title or record.get("task", ""))

@@ -36,6 +36,7 @@ from combopt.domain import Domain, discretize_scaled
 from combopt.nn.datasets import Dataset
 from combopt.nn.models import DenseNet, pretrain
 from combopt.nn.packing import PackedDenseNet
+from combopt.nn.ste import ste_dense, ste_record
 from combopt.objectives import DenseNetObjective
 from combopt.provenance import versions
 from combopt.solver import solve
@@ -62,7 +63,9 @@ class TrainingRecord:
     ``seconds`` is the CoNNTrA time (discretisation + search, compilation and
     the error-curve evaluations excluded); ``pretrain_seconds`` the float
     backpropagation it starts from; ``compile_seconds`` the Numba compile or
-    cache load. Memory is in kilobytes of 1000 bytes.
+    cache load. Memory is in kilobytes of 1000 bytes. ``ste`` is the
+    straight-through ternary baseline (:mod:`combopt.nn.ste`) of the same run,
+    or ``None``.
     """
 
     task: str
@@ -79,6 +82,7 @@ class TrainingRecord:
     config: dict
     packed_file_bytes: int
     scale_bytes: int
+    ste: dict | None = None
     versions: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -124,6 +128,18 @@ def _discretize(net: DenseNet, omega) -> tuple[np.ndarray, np.ndarray]:
             alpha, values = discretize_scaled(tensor, omega)
             scales.append(alpha)
             parts.append(values)
+    return np.array(scales), np.concatenate(parts)
+
+
+def _random_start(sizes, omega, seed) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform random codes, tensor scales ``sqrt(3 / fan_in) / max|omega|``: ``(scales, x)``."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
+    scales, parts = [], []
+    for a, b in itertools.pairwise(sizes):
+        scale = float(np.sqrt(3.0 / a) / np.max(np.abs(omega)))
+        for count in (a * b, b):
+            scales.append(scale)
+            parts.append(scale * rng.choice(omega, size=count))
     return np.array(scales), np.concatenate(parts)
 
 
@@ -209,6 +225,8 @@ def train_conntra(
     num_reads: int = 1,
     refit_scales: bool = False,
     batch_size: int | None = None,
+    ste_epochs: int = 0,
+    from_scratch: bool = False,
     callback: Callable[[CurvePoint], None] | None = None,
 ) -> TrainingRecord:
     """Train a finite-domain classifier by the paper's pipeline; measure everything.
@@ -250,6 +268,13 @@ def train_conntra(
         fresh random batch of this many training samples (without
         replacement) instead of all of them; the curve and the final errors
         are still measured on the full training and validation sets.
+    ste_epochs : int
+        Epochs of the straight-through ternary baseline (:func:`combopt.nn.ste.ste_dense`,
+        from the same float network), recorded as ``ste``; 0 skips it.
+    from_scratch : bool
+        Start CoNNTrA from random ternary codes (uniform over ``domain``)
+        with He-like scales ``sqrt(3 / fan_in)`` instead of the discretised
+        float network; the float network is still trained, as the baseline.
     callback : callable, optional
         Called with each :class:`CurvePoint` as it is measured.
 
@@ -286,12 +311,22 @@ def train_conntra(
         "seconds": pretrain_seconds,
     }
 
-    # 2. Algorithm 1 with per-tensor scales.
+    ste = None
+    if ste_epochs:
+        ste_net, ste_seconds = ste_dense(net, X_tr, y_tr, loss=loss, epochs=ste_epochs, seed=seed)
+        ste = ste_record(f"straight-through ternary (TWN, Adam, {ste_epochs} epochs from the "
+                         "float network)", ste_net, X_tr, y_tr, X_va, y_va, ste_seconds,
+                         epochs=int(ste_epochs))
+
+    # 2. Algorithm 1 with per-tensor scales (or a random ternary start).
     t0 = time.perf_counter()
     objective = DenseNetObjective(
         X_tr, y_tr, hidden, n_classes=data.n_classes, activation=activation, loss=loss
     )
-    scales, x = _discretize(net, omega)
+    if from_scratch:
+        scales, x = _random_start(objective.sizes, omega, seed)
+    else:
+        scales, x = _discretize(net, omega)
     search_domain = scaled_domain(objective.sizes, omega, scales)
     seconds = time.perf_counter() - t0
 
@@ -384,6 +419,7 @@ def train_conntra(
         "pretrain_iter": int(pretrain_iter),
         "refit_scales": bool(refit_scales),
         "batch_size": None if batch_size is None else int(batch_size),
+        "from_scratch": bool(from_scratch),
         "final_scales": np.asarray(scales).tolist(),
         "n_parameters": objective.num_variables,
         "bits_per_weight": packed.bits,
@@ -403,5 +439,6 @@ def train_conntra(
         config=config,
         packed_file_bytes=int(file_bytes),
         scale_bytes=packed.scale_bytes,
+        ste=ste,
         versions=versions(),
     )

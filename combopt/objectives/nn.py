@@ -34,6 +34,29 @@ _ACT_CODES = {"relu": ACT_RELU, "tanh": ACT_TANH, "logistic": ACT_SIGMOID}
 _LOSS_CODES = {"cross_entropy": LOSS_CROSS_ENTROPY, "squared": LOSS_SQUARED}
 
 
+#: Inputs with at most this many distinct values get a table of them (one ``exp`` per level).
+_MAX_LEVELS = 1024
+
+
+def _input_levels(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(code of each value, distinct values)``, or two empty arrays if there are too many.
+
+    Examples
+    --------
+    >>> codes, levels = _input_levels(np.array([0.5, 1.0, 0.5]))
+    >>> codes.tolist(), levels.tolist()
+    ([0, 1, 0], [0.5, 1.0])
+    """
+    data = np.asarray(data, dtype=np.float64)
+    # A sample first: a data set with many distinct values skips the full sort.
+    if np.unique(data[:: max(1, data.size // 4096)]).size > _MAX_LEVELS:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    levels, codes = np.unique(data, return_inverse=True)
+    if levels.size > _MAX_LEVELS:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return codes.astype(np.int64).ravel(), levels
+
+
 class DenseNetObjective(Objective):
     """Mean training loss of a fully connected classifier over its weights.
 
@@ -102,6 +125,7 @@ class DenseNetObjective(Objective):
         # segmented training lowers the same objective many times.
         self._X_csc = sp.csc_array(X)
         self._X_csc.sort_indices()
+        self._levels = None  # (codes, distinct values) of the inputs, built by _lower
         self.y = y.astype(np.int64)
         self.activation = activation
         self.loss = loss
@@ -142,10 +166,13 @@ class DenseNetObjective(Objective):
             [s.start for s in self.layer_slices] + [self.num_variables], dtype=np.int64
         )
         a_off, h_off, w_off, stats_off, length = cache_layout(N, self.sizes, self.num_variables)
+        if self._levels is None:
+            self._levels = _input_levels(X.data)
         problem = DenseNetProblem(
             np.ascontiguousarray(X.data, dtype=np.float64),
             X.indices.astype(np.int64),
             X.indptr.astype(np.int64),
+            *self._levels,
             self.y,
             np.array(self.sizes, dtype=np.int64),
             var_start,
