@@ -60,7 +60,7 @@ def _geo_radians(c):
     return 3.141592 * (deg + 5.0 * (c - deg) / 3.0) / 180.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def dist(p, a, b):
     """Distance from city ``a`` to city ``b``: the matrix entry, or TSPLIB's formula."""
     if p.metric == 0:

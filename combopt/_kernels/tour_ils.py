@@ -104,13 +104,25 @@ def local_search(p, tour, pos, succ, queue, inq, head, count, journal, used, sto
         best = -_REL_TOL * max(1.0, abs(total))
         best_c = -1
         best_code = 0
+        # The gain criterion: a move from a is tried only if the edge (a, c) it adds is
+        # shorter than the edge at a it removes (to a's successor for 2-opt code 1 and
+        # for segments ending at a, to its predecessor otherwise). An improving move
+        # that fails it at a passes it at another of its endpoints.
+        to_succ = dist(p, a, succ[a])
+        to_pred = dist(p, a, pred_of(tour, pos, n, a))
         for t in range(cand.shape[1]):
             c = cand[a, t]
+            added = dist(p, a, c)
+            if added >= to_succ and added >= to_pred:
+                continue
             for code in range(1, NUM_MOVES):
+                ahead = code == 2 or (code >= 3 and (code - 3) % 4 < 2)
+                if added >= (to_pred if ahead else to_succ):
+                    continue
                 d = move_delta(p, tour, pos, n, a, c, code)
+                evaluations += 1
                 if d < best:
                     best, best_c, best_code = d, c, code
-        evaluations += cand.shape[1] * (NUM_MOVES - 1)
         if best_code == 0:
             continue
         _endpoints(p, tour, pos, n, a, best_c, best_code, ends)

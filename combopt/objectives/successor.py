@@ -29,7 +29,7 @@ class SuccessorTourObjective(Objective):
     Parameters
     ----------
     distances : array_like, shape (n, n), optional
-        Symmetric finite travel costs, ``n >= 5``.
+        Symmetric finite travel costs, ``n >= 3``.
     coordinates : array_like, shape (n, 2), optional
         Instead of ``distances``: city coordinates, the distances computed on
         the fly under ``metric`` exactly as TSPLIB defines it (no matrix is made).
@@ -82,8 +82,8 @@ class SuccessorTourObjective(Objective):
             self.coordinates = np.ascontiguousarray(xy, dtype=np.float64)
             self.metric = metric
         n = max(self.distances.shape[0], self.coordinates.shape[0])
-        if n < 5:
-            raise ValueError(f"the successor encoding needs at least 5 cities, got {n}")
+        if n < 3:
+            raise ValueError(f"the successor encoding needs at least 3 cities, got {n}")
         self.num_variables = n
         self._problem = SuccessorProblem(self.distances, self.coordinates,
                                          np.int64(METRICS[self.metric]), np.zeros((n, 0), np.int64))
