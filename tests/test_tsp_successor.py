@@ -11,7 +11,9 @@ from combopt import solve
 from combopt._kernels import tour as k
 from combopt._kernels import tour_ils
 from combopt.objectives import SuccessorTourObjective
-from combopt.tsp import held_karp
+from combopt.tsp import best_known, held_karp, load_instance, optimal_tour, reference_optimum
+from combopt.tsp.solve import successor_objective
+from combopt.tsp.sources import tsplib_dir
 
 
 def _instance(rng, n):
@@ -212,3 +214,34 @@ def test_time_limit_holds_on_a_large_instance(strategy, n):
     assert res.stop_reason == "time_limit"
     assert res.timing["solve"] + res.timing["polish"] <= limit + 0.1 * limit + 0.05
     assert res.energy == obj.energy(res.x)
+
+
+needs_data = pytest.mark.skipif(
+    tsplib_dir() is None or not (tsplib_dir() / "pr2392.tsp").is_file(),
+    reason="needs $COMBOPT_DATA/tsplib with pr2392",
+)
+
+
+@needs_data
+def test_a_large_instance_is_read_without_a_matrix_and_measured_exactly():
+    inst = load_instance("pr2392")
+    assert inst.n == 2392 and not inst.has_matrix and inst.symmetric
+    tour = optimal_tour("pr2392")
+    assert inst.tour_length(tour) == best_known("pr2392")
+    assert not inst.has_matrix  # measured from the coordinates
+    obj = successor_objective(inst)
+    assert obj.metric == "EUC_2D" and obj.candidates.shape == (2392, 10)
+    assert obj.energy(obj.successors(tour)) == best_known("pr2392")
+    assert reference_optimum(inst) == best_known("pr2392") and not inst.has_matrix
+
+
+@needs_data
+@pytest.mark.parametrize("name", ["att48", "ulysses22", "pcb442"])
+def test_on_the_fly_lengths_equal_the_matrix_ones_on_tsplib(name):
+    inst = load_instance(name)
+    rng = np.random.default_rng(0)
+    matrix = successor_objective(inst)
+    fly = SuccessorTourObjective(coordinates=inst.node_coordinates, metric=inst.edge_weight_type,
+                                 candidates="nearest", k=8)
+    tours = np.array([matrix.successors(rng.permutation(inst.n)) for _ in range(20)])
+    assert np.array_equal(matrix.energy(tours), fly.energy(tours))

@@ -245,7 +245,7 @@ def move_delta(p, tour, pos, n, a, c, code):
             b, d = succ_of(tour, pos, n, a), succ_of(tour, pos, n, c)
         else:
             b, d = pred_of(tour, pos, n, a), pred_of(tour, pos, n, c)
-        if c == b or d == a or c == a:
+        if c in (a, b) or d == a:
             return np.inf
         return dist(p, a, c) + dist(p, b, d) - dist(p, a, b) - dist(p, c, d)
     length = (code - 3) // 4 + 1

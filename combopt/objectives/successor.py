@@ -106,7 +106,8 @@ class SuccessorTourObjective(Objective):
             return nearest_rows(self._problem, n - 1)
         if candidates == "quadrant":
             if self.metric in ("MATRIX", "GEO"):
-                raise ValueError("quadrant candidates need planar coordinates (not GEO or a matrix)")
+                raise ValueError("quadrant candidates need planar coordinates "
+                                 "(not GEO or a matrix)")
             return self._quadrant(k)
         return self._nearest(k)
 

@@ -284,7 +284,7 @@ def solve_tsp(source, encoding: str | None = None, strategy=None, *,
     encoding : {"successor", "permutation", "qubo"}, optional
         Default: ``"successor"`` for symmetric distances (with at least 3
         cities), ``"permutation"`` otherwise.
-    strategy : {"auto", "paper", "anneal", "metropolis", "tabu", "ils"} or strategy instance, optional
+    strategy : {"auto", "paper", "anneal", "metropolis", "tabu", "ils"} or a strategy, optional
         Names go through :func:`default_strategy`. Default: ``"auto"`` (which
         runs ``"ils"``) for the successor encoding, ``"anneal"`` for the
         permutation encoding, ``"tabu"`` for the QUBO (measured best on

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+
 import numpy as np
 
 __all__ = [
@@ -127,7 +128,8 @@ class TSPInstance:
         if node_coordinates is not None:
             nodes = np.ascontiguousarray(node_coordinates, dtype=np.float64)
             if nodes.ndim != 2 or nodes.shape[1] != 2 or not np.isfinite(nodes).all():
-                raise ValueError(f"node_coordinates must be finite, shape (n, 2), got {nodes.shape}")
+                raise ValueError("node_coordinates must be finite, of shape (n, 2), "
+                                 f"got {nodes.shape}")
         if distances is None:
             if nodes is None or edge_weight_type not in COORD_TYPES:
                 raise ValueError("without distances, give node_coordinates and a coordinate "
@@ -156,7 +158,8 @@ class TSPInstance:
         self._n = n
 
     def __repr__(self) -> str:
-        return f"TSPInstance(name={self.name!r}, n={self.n}, edge_weight_type={self.edge_weight_type!r})"
+        return (f"TSPInstance(name={self.name!r}, n={self.n}, "
+                f"edge_weight_type={self.edge_weight_type!r})")
 
     @property
     def distances(self) -> np.ndarray:
