@@ -21,11 +21,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from combopt._kernels import anneal2, tabu_tree
+from combopt._kernels import anneal2, tabu_tree, tour_ils
 from combopt._kernels.protocol import FLIP_KINDS
 from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic
 from combopt._kernels.strategies import ReadState
-from combopt.strategies import Annealing, Paper, Tabu
+from combopt._kernels.tour import SuccessorProblem
+from combopt.strategies import Annealing, IteratedLocalSearch, Paper, Tabu
 
 _CHUNK_SECONDS = 0.02
 _TRACE_LIMIT = 100_000  # per-iteration trace columns kept before switching to one per chunk
@@ -115,6 +116,10 @@ class _Runner:
             if self.tabu_kernel is not tabu_tree.run_tabu_tree and flips:
                 # run_tabu_flips' per-read deltas, kept across chunks as anneal2 keeps its fields.
                 self.flip_state = _empty_flip_state(state)
+        if isinstance(strategy, IteratedLocalSearch):
+            if not isinstance(problem, SuccessorProblem):
+                raise ValueError("the 'ils' strategy needs a SuccessorTourObjective")
+            self.info = {"window": strategy.window, "candidates": problem.candidates.shape[1]}
 
     def _choose_tabu(self, strategy: Tabu, problem, flips: bool) -> None:
         """Tabu's kernel and parameters (two-valued quadratic problems: trees or scans)."""
@@ -227,6 +232,9 @@ class _Runner:
                 block(k.run_anneal, st, *tail)
             else:
                 block(anneal2.run_anneal_flips, st, *tail, *self.anneal_flips)
+        elif isinstance(self.strategy, IteratedLocalSearch):
+            window = self.strategy.window
+            block(tour_ils.run_ils, st, n_iters, window, self.target, self.max_stall, trace)
         elif self.tabu_kernel is tabu_tree.run_tabu_tree:
             width = tabu_tree.MEMORY_WIDTH
             memory = self.tabu_memory if state is None else np.zeros((0, width), np.int64)

@@ -54,6 +54,7 @@ from combopt.objectives import (
     LeastSquaresObjective,
     Objective,
     QuadraticObjective,
+    SuccessorTourObjective,
     TourObjective,
 )
 from combopt.strategies import (
@@ -425,6 +426,7 @@ def _warmup_runs() -> list:
         (QuadraticObjective(tiny, representation="sparse"), Domain.ternary()),
         (LeastSquaresObjective(tiny, np.ones(2)), Domain.binary()),
         (TourObjective(np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]])), None),
+        (SuccessorTourObjective(np.abs(np.subtract.outer(np.arange(6.0), np.arange(6.0)))), None),
         (DenseNetObjective(tiny, np.array([0, 1])), Domain.binary()),
         # two 3-case variables that prefer different cases (a tiny colouring)
         (CategoricalObjective([3, 3], quadratic=([0, 1, 2], [3, 4, 5], np.ones(3))), None),
@@ -443,8 +445,8 @@ def warmup() -> float:
     ``tabu`` and, over two-valued domains, the flip-delta tabu) for each of
     the seven compiled objective kinds: dense and sparse quadratic (over a
     two-valued and a three-valued domain, which use different tabu kernels),
-    least squares, tour (permutation), dense network, categorical and
-    constrained; then
+    least squares, tour (permutation), tour (successor, also ``ils``), dense
+    network, categorical and constrained; then
     the two-valued annealing kernel's field and coupling types and the
     tournament-tree tabu.
     :class:`~combopt.objectives.CallableObjective` and
@@ -458,8 +460,10 @@ def warmup() -> float:
     """
     start = time.perf_counter()
     for objective, domain in _warmup_runs():
+        tour = isinstance(objective, SuccessorTourObjective)
         for name in STRATEGIES:
-            solve(objective, domain, strategy=name, max_iterations=1, seed=0)
+            if name != "ils" or tour:  # iterated local search runs on successor tours only
+                solve(objective, domain, strategy=name, max_iterations=1, seed=0)
     # The two-valued annealing kernel's kinds: CSR and dense rows with int16/int8,
     # int32/int8, int32/int32 and float64 fields/couplings (the binary runs above
     # compiled dense int16/int8).

@@ -13,6 +13,8 @@ and differ in which coordinate they look at and which value they keep:
   moves; restart from the best state with a random perturbation after a
   stagnation, or (two-valued quadratic problems) perturb every local optimum
   adaptively, as breakout local search does.
+* :class:`IteratedLocalSearch` -- tours in the successor encoding only: 2-opt
+  and Or-opt local search over candidate lists, kicked by local double bridges.
 * :class:`Auto` -- the default: one of the above, chosen from measured
   properties of the problem (domain sizes, coupling density and levels).
 
@@ -287,6 +289,36 @@ class Tabu:
         return params
 
 
+@dataclass(frozen=True)
+class IteratedLocalSearch:
+    """Iterated local search for tours (successor encoding only): 2-opt/Or-opt, local kicks.
+
+    Each read descends to a local optimum of the 2-opt and Or-opt moves keyed
+    by every city's candidate list (a queue of active cities, "don't-look
+    bits"), then repeats: a kick swaps two adjacent segments of ``1..window``
+    cities at a random place (a local double bridge), the local search
+    repairs around it, and the result is kept when it is not longer, undone
+    otherwise. An iteration is ``n`` kicks. Only
+    :class:`~combopt.objectives.SuccessorTourObjective` runs it; ``"auto"``
+    picks it there.
+
+    Parameters
+    ----------
+    window : int
+        Longest segment a kick moves.
+    """
+
+    window: int = 50
+    name = "ils"
+
+    def __post_init__(self):
+        check_count("window", self.window)
+
+    def default_iterations(self, n: int) -> int:
+        """100 iterations (``100 n`` kicks)."""
+        return 100
+
+
 class ProblemFeatures(NamedTuple):
     """What :class:`Auto` measures of a lowered problem before it chooses."""
 
@@ -318,7 +350,8 @@ class Auto:
       every value of every variable is small (``n * max_domain`` at most
       ``tabu_scan``), else to heat-bath annealing;
     * interpreted objectives (one Python call per candidate) go to
-      heat-bath annealing, which tries each value once per sweep.
+      heat-bath annealing, which tries each value once per sweep;
+    * tours in the successor encoding go to iterated local search.
 
     The choice and the reason are recorded in ``SolveResult.info["auto"]``,
     and ``SolveResult.strategy`` names the strategy that ran.
@@ -346,6 +379,8 @@ class Auto:
 
     def choose(self, features: ProblemFeatures) -> tuple[str, str]:
         """``(strategy name, reason)`` for a problem with these features."""
+        if features.kind == "SuccessorProblem":
+            return "ils", "a tour in the successor encoding: iterated 2-opt/Or-opt local search"
         if features.kind == "python":
             return "anneal", "interpreted objective: heat bath tries each value once per sweep"
         if features.two_valued and features.weight_levels:
@@ -374,12 +409,13 @@ STRATEGIES = {
     "anneal": Annealing,
     "metropolis": lambda: Annealing(rule="metropolis"),
     "tabu": Tabu,
+    "ils": IteratedLocalSearch,
 }
 
 
-def resolve_strategy(strategy) -> Auto | Paper | Annealing | Tabu:
+def resolve_strategy(strategy) -> Auto | Paper | Annealing | Tabu | IteratedLocalSearch:
     """A strategy instance from a name (a key of :data:`STRATEGIES`) or an instance."""
-    if isinstance(strategy, (Auto, Paper, Annealing, Tabu)):
+    if isinstance(strategy, (Auto, Paper, Annealing, Tabu, IteratedLocalSearch)):
         return strategy
     if isinstance(strategy, str) and strategy in STRATEGIES:
         return STRATEGIES[strategy]()

@@ -25,7 +25,7 @@ from combopt.tsp.solve import solve_tsp
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = set(STRATEGIES)
 # A brace set or a parenthesised list of two or more strategy names, quoted or bare.
-_NAME = r"(?:auto|paper|anneal|metropolis|tabu)"
+_NAME = r"(?:auto|paper|anneal|metropolis|tabu|ils)"
 _LIST = re.compile(rf"[{{(]((?:\s*\"?{_NAME}\"?\s*,){{1,}}\s*\"?{_NAME}\"?\s*)[}})]")
 
 

@@ -32,7 +32,7 @@ def tsp_main(monkeypatch):
     return cli.main
 
 
-@pytest.mark.parametrize("encoding", ["permutation", "qubo"])
+@pytest.mark.parametrize("encoding", ["successor", "permutation", "qubo"])
 def test_solve_tsp_small_instance_reaches_held_karp(encoding):
     inst = _points(7, 1)
     res = solve_tsp(inst, encoding, "tabu", max_iterations=100, num_reads=2, seed=3)
@@ -57,7 +57,7 @@ def test_refinement_is_reported_apart_and_never_worse():
 
 def test_time_limited_anneal_uses_the_instance_scale_and_respects_the_budget():
     inst = _points(25, 3)
-    res = solve_tsp(inst, time_limit=0.5, num_reads=2, seed=4)
+    res = solve_tsp(inst, "permutation", time_limit=0.5, num_reads=2, seed=4)
     assert res.valid
     # Temperatures from the instance's scale: hot end ln 2 / (2 * mean nearest neighbour).
     d = inst.distances + np.diag(np.full(inst.n, np.inf))
@@ -65,6 +65,16 @@ def test_time_limited_anneal_uses_the_instance_scale_and_respects_the_budget():
     assert hot == pytest.approx(np.log(2) / (2 * d.min(axis=1).mean()))
     assert cold == pytest.approx(np.log(100) / d[d > 0].min())
     assert res.solve_result.timing["solve"] < 1.5
+
+
+def test_default_encoding_is_successor_for_symmetric_and_permutation_otherwise():
+    assert solve_tsp(_points(9, 4), max_iterations=5, num_reads=1, seed=0).encoding == "successor"
+    d = np.arange(36, dtype=float).reshape(6, 6)
+    np.fill_diagonal(d, 0)
+    res = solve_tsp(d, max_iterations=5, num_reads=1, seed=0)
+    assert res.encoding == "permutation" and res.valid
+    with pytest.raises(ValueError, match="symmetric distances"):
+        solve_tsp(d, "successor", max_iterations=5)
 
 
 def test_plot_draws_the_closed_tour(tmp_path):
@@ -102,7 +112,7 @@ def test_cli_published_instance_with_plot(tsp_main, tmp_path, capsys):
                      "--plot", str(out)])
     assert code == 0
     text = capsys.readouterr().out
-    assert text.startswith("ulysses16 (n=16, permutation, anneal): length")
+    assert text.startswith("ulysses16 (n=16, successor, ils): length")
     assert "engine alone:" in text and out.stat().st_size > 0
     assert load_instance("ulysses16").n == 16
 

@@ -12,4 +12,5 @@ from combopt._kernels import (  # noqa: F401  (register the overloads)
     nn_dense,
     permutation,
     quadratic,
+    tour,
 )

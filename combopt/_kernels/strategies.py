@@ -335,8 +335,10 @@ def _tabu_read(
                             out[k], i, k, move_delta, move_i, move_k, ties, rng
                         )
             st.clock[r] = clock + 1
-            if move_i < 0:
-                continue  # every move is tabu and none aspirates: let the tenure expire
+            # Every move tabu and none aspirating (or, a kind with +inf deltas, none a move):
+            # let the tenure expire.
+            if move_i < 0 or move_delta == np.inf:
+                continue
             if move_delta > 0.0 and st.pending[r] != 0:
                 _save_best(st, r)
             obj_apply(problem, values, offsets, x, cache, move_i, move_k)
@@ -583,6 +585,8 @@ def delta_scale(problem, values, offsets, st):
         obj_deltas(problem, values, offsets, x, cache, i, out)
         for k in range(_domain_size(offsets, i)):
             d = abs(out[k])
+            if d == np.inf:  # not a move (the successor tour kind's non-candidates)
+                continue
             largest = max(largest, d)
             if d > 0.0:
                 smallest = min(smallest, d)

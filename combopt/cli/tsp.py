@@ -1,4 +1,4 @@
-"""``combopt tsp``: solve a TSP instance through the engine in either encoding.
+"""``combopt tsp``: solve a TSP instance through the engine in one of its three encodings.
 
 SOURCE is a TSPLIB ``.tsp`` file, a distance matrix file (``.npy``, ``.txt``,
 ``.csv``) or the name of a published TSPLIB instance (``berlin52``, looked up
@@ -9,7 +9,8 @@ Examples
 --------
 ::
 
-    combopt tsp berlin52 --encoding permutation --time-limit 5 --seed 1 --json
+    combopt tsp berlin52 --time-limit 5 --seed 1 --json
+    combopt tsp berlin52 --encoding permutation --time-limit 5 --seed 1
     combopt tsp ulysses16 --encoding qubo --strategy tabu --plot tour.png
 """
 
@@ -32,12 +33,14 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "tsp",
         help="solve a travelling salesman instance (TSPLIB file, matrix or name)",
-        description="Solve a TSP instance with the engine, in the permutation or QUBO encoding.",
+        description="Solve a TSP instance with the engine, in the successor (default for "
+                    "symmetric instances), permutation or QUBO encoding.",
     )
     p.add_argument("source", metavar="SOURCE", help="TSPLIB .tsp file, matrix file or TSPLIB name")
-    p.add_argument("--encoding", default="permutation", choices=ENCODINGS)
+    p.add_argument("--encoding", default=None, choices=ENCODINGS,
+                   help="default: successor (symmetric), permutation (asymmetric)")
     p.add_argument("--strategy", choices=tuple(STRATEGIES),
-                   help="default: anneal (permutation), tabu (qubo)")
+                   help="default: auto = ils (successor), anneal (permutation), tabu (qubo)")
     p.add_argument("--time-limit", type=positive_real, default=5.0, metavar="SEC",
                    help="seconds of engine search (default 5)")
     p.add_argument("--num-reads", type=integer(1), default=4, metavar="R")

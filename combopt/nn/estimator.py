@@ -43,8 +43,8 @@ class ConntraClassifier(ClassifierMixin, BaseEstimator):
         a polish to a 1-coordinate local optimum.
     pretrain_max_iter : int
         Iterations of the float pretraining.
-    strategy : {"auto", "paper", "anneal", "metropolis", "tabu"}
-        :func:`combopt.solve` strategy.
+    strategy : {"auto", "paper", "anneal", "metropolis", "tabu", "ils"}
+        :func:`combopt.solve` strategy (``"ils"`` runs on tours only, so not here).
     random_state : int, RandomState or None
         Seeds the pretraining and the search.
 

@@ -6,6 +6,7 @@
 * :class:`LeastSquaresObjective` -- ``||X W - Y||^2 / N``, the single-layer linear network.
 * :class:`DenseNetObjective` -- mean training loss of a softmax regression or MLP classifier.
 * :class:`LeNetConvObjective` -- a LeNet's loss over its convolution weights (head fixed).
+* :class:`TourObjective`, :class:`SuccessorTourObjective` -- tour length (position, successor).
 * :class:`CallableObjective` -- any Python function of the whole assignment (slow path).
 """
 
@@ -18,6 +19,7 @@ from combopt.objectives.lstsq import LeastSquaresObjective
 from combopt.objectives.nn import DenseNetObjective
 from combopt.objectives.permutation import TourObjective
 from combopt.objectives.quadratic import QuadraticObjective
+from combopt.objectives.successor import SuccessorTourObjective
 
 __all__ = [
     "CallableObjective",
@@ -28,5 +30,6 @@ __all__ = [
     "LeastSquaresObjective",
     "Objective",
     "QuadraticObjective",
+    "SuccessorTourObjective",
     "TourObjective",
 ]

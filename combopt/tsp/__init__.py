@@ -4,7 +4,8 @@
 * :mod:`~combopt.tsp.sources` -- matrices, networkx graphs, published instances;
 * :mod:`~combopt.tsp.exact` -- Held-Karp (n <= 15) and brute force oracles;
 * :mod:`~combopt.tsp.qubo` -- the position one-hot QUBO and its decoder/repair;
-* :mod:`~combopt.tsp.solve` -- :func:`solve_tsp` in either encoding;
+* :mod:`~combopt.tsp.solve` -- :func:`solve_tsp` in the successor (default),
+  permutation or QUBO encoding;
 * :mod:`~combopt.tsp.plot` -- draw a tour over its coordinates.
 
 See ``docs/tsp.md``.

@@ -1,5 +1,11 @@
-"""Solve a TSP instance through :func:`combopt.solve` in either encoding.
+"""Solve a TSP instance through :func:`combopt.solve` in one of three encodings.
 
+* ``encoding="successor"`` (the default for symmetric instances):
+  :class:`~combopt.objectives.SuccessorTourObjective`, variable a = the city
+  after a, moves 2-opt and Or-opt over candidate lists, run by the ``ils``
+  strategy (``auto`` picks it); coordinate instances above
+  :data:`~combopt.tsp.tsplib.LAZY_MATRIX_N` cities compute their distances on
+  the fly;
 * ``encoding="permutation"``: :class:`~combopt.objectives.TourObjective`,
   variable i = city at position i, coordinate moves carried out as swaps;
 * ``encoding="qubo"``: the position one-hot QUBO of :mod:`combopt.tsp.qubo`
@@ -19,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from combopt.domain import Domain
-from combopt.objectives import TourObjective
+from combopt.objectives import SuccessorTourObjective, TourObjective
 from combopt.solver import SolveResult, solve
 from combopt.strategies import Annealing, Tabu, resolve_strategy
 from combopt.tsp.exact import held_karp
@@ -34,10 +40,11 @@ __all__ = [
     "reference_optimum",
     "refine_tour",
     "solve_tsp",
+    "successor_objective",
 ]
 
-ENCODINGS = ("permutation", "qubo")
-_DEFAULT_STRATEGY = {"permutation": "anneal", "qubo": "tabu"}
+ENCODINGS = ("successor", "permutation", "qubo")
+_DEFAULT_STRATEGY = {"successor": "auto", "permutation": "anneal", "qubo": "tabu"}
 
 # Held-Karp below this size takes milliseconds, so an unnamed small instance
 # still gets an exact gap.
@@ -112,14 +119,14 @@ class TSPResult:
         ``tour`` visits every city exactly once (checked, never assumed).
     feasible_reads : int
         Reads whose sample was a valid tour before repair (QUBO); every read
-        for the permutation encoding.
+        for the successor and permutation encodings.
     num_reads : int
     seconds : float
         Wall time of the whole call (encoding, search, decoding, refinement);
         ``timing["total"]``.
     refined : bool
     lagrange : float or None
-        The QUBO penalty weight applied (``None`` for the permutation encoding).
+        The QUBO penalty weight applied (``None`` for the other encodings).
     solve_result : SolveResult
         The engine's raw result (energies, trace, timing, seed).
     timing : dict
@@ -197,11 +204,44 @@ def reference_optimum(instance: TSPInstance) -> float | None:
     path = folder / f"{instance.name}.tsp" if folder is not None else None
     if path is not None and path.is_file():
         published = read_tsplib(path)
-        if np.array_equal(published.distances, instance.distances):
+        if _same_distances(published, instance):
             return best_known(instance.name)
     if instance.n <= _EXACT_REFERENCE_MAX_N:
         return held_karp(instance)[1]
     return None
+
+
+def _same_distances(a: TSPInstance, b: TSPInstance) -> bool:
+    """Whether two instances define the same distances (without computing lazy matrices)."""
+    if a.n != b.n:
+        return False
+    if not (a.has_matrix and b.has_matrix) and a.node_coordinates is not None \
+            and b.node_coordinates is not None:
+        return a.edge_weight_type == b.edge_weight_type and np.array_equal(
+            a.node_coordinates, b.node_coordinates)
+    return np.array_equal(a.distances, b.distances)
+
+
+def successor_objective(instance: TSPInstance, candidates="auto", k: int = 10):
+    """The :class:`~combopt.objectives.SuccessorTourObjective` of a symmetric instance.
+
+    From the matrix when the instance holds one, else (a large coordinate
+    instance) from the coordinates, distances computed on the fly.
+
+    Examples
+    --------
+    >>> from combopt.tsp.sources import from_matrix
+    >>> obj = successor_objective(from_matrix([[0, 1, 2], [1, 0, 1], [2, 1, 0]]))
+    >>> obj.metric, obj.candidates.shape
+    ('MATRIX', (3, 2))
+    """
+    if not instance.symmetric:
+        raise ValueError("the successor encoding needs symmetric distances; "
+                         "use encoding='permutation'")
+    if instance.has_matrix or instance.node_coordinates is None:
+        return SuccessorTourObjective(instance.distances, candidates=candidates, k=k)
+    return SuccessorTourObjective(coordinates=instance.node_coordinates,
+                                  metric=instance.edge_weight_type, candidates=candidates, k=k)
 
 
 def refine_tour(instance: TSPInstance, tour) -> np.ndarray:
@@ -230,7 +270,7 @@ def refine_tour(instance: TSPInstance, tour) -> np.ndarray:
     return TourObjective(instance.distances).refine(check_tour(tour, instance.n))
 
 
-def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
+def solve_tsp(source, encoding: str | None = None, strategy=None, *,
               time_limit: float | None = None, max_iterations: int | None = None,
               num_reads: int = 4, seed: int | None = None, lagrange: float | None = None,
               refine: bool = False, optimum: float | None = None,
@@ -241,10 +281,13 @@ def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
     ----------
     source : TSPInstance, str, path, array_like or networkx.Graph
         Anything :func:`~combopt.tsp.sources.load_instance` accepts.
-    encoding : {"permutation", "qubo"}
-    strategy : {"auto", "paper", "anneal", "metropolis", "tabu"} or strategy instance, optional
-        Names go through :func:`default_strategy`. Default: ``"anneal"`` for
-        the permutation encoding, ``"tabu"`` for the QUBO (measured best on
+    encoding : {"successor", "permutation", "qubo"}, optional
+        Default: ``"successor"`` for symmetric distances (with at least 3
+        cities), ``"permutation"`` otherwise.
+    strategy : {"auto", "paper", "anneal", "metropolis", "tabu", "ils"} or a strategy, optional
+        Names go through :func:`default_strategy`. Default: ``"auto"`` (which
+        runs ``"ils"``) for the successor encoding, ``"anneal"`` for the
+        permutation encoding, ``"tabu"`` for the QUBO (measured best on
         each; the QUBO's one-hot penalties leave annealing at the default
         temperatures far from short tours).
     time_limit : float, optional
@@ -276,17 +319,27 @@ def solve_tsp(source, encoding: str = "permutation", strategy=None, *,
     (4.0, 0.0, True)
     """
     t0 = time.perf_counter()
-    if encoding not in ENCODINGS:
+    if encoding is not None and encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
     instance = load_instance(source)
     read = time.perf_counter() - t0
+    if encoding is None:
+        encoding = "successor" if instance.symmetric and instance.n >= 3 else "permutation"
     if strategy is None:
         strategy = _DEFAULT_STRATEGY[encoding]
     if isinstance(strategy, str):
-        strategy = default_strategy(encoding, strategy, instance.distances)
+        distances = instance.distances if encoding == "permutation" else None
+        strategy = default_strategy(encoding, strategy, distances)
     common = {"strategy": strategy, "num_reads": num_reads, "seed": seed,
               "time_limit": time_limit, "max_iterations": max_iterations, "callback": callback}
-    if encoding == "permutation":
+    if encoding == "successor":
+        objective = successor_objective(instance)
+        result = solve(objective, **common)
+        tours = np.array([objective.tour(x) for x in result.samples])
+        lengths = result.energies
+        feasible = num_reads
+        applied = None
+    elif encoding == "permutation":
         result = solve(TourObjective(instance.distances), **common)
         tours = result.samples.astype(np.int64)
         lengths = result.energies

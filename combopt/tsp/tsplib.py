@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -67,13 +66,17 @@ _SECTIONS = (
 # A file this large cannot be a TSPLIB instance the solvers could handle, and
 # reading it would only allocate a huge matrix.
 _MAX_DIMENSION = 100_000
+#: Coordinate instances above this many cities are read without a distance matrix
+#: (2000 cities: 32 MB); :attr:`TSPInstance.distances` computes it on first use.
+LAZY_MATRIX_N = 2000
+#: Largest matrix :attr:`TSPInstance.distances` will compute (20000 cities: 3.2 GB).
+MAX_MATRIX_N = 20_000
 
 
 class TSPLIBError(ValueError):
     """A malformed or unsupported TSPLIB file (message names file and line)."""
 
 
-@dataclass(frozen=True, eq=False)
 class TSPInstance:
     """A travelling-salesman instance: a distance matrix and optional coordinates.
 
@@ -81,9 +84,13 @@ class TSPInstance:
     ----------
     name : str
         Instance name (``NAME`` of a TSPLIB file, or given by the caller).
-    distances : numpy.ndarray, shape (n, n), float64
+    distances : numpy.ndarray, shape (n, n), float64, optional
         ``distances[i, j]`` is the cost of travelling from city ``i`` to ``j``.
-        TSPLIB instances are symmetric with integral weights.
+        TSPLIB instances are symmetric with integral weights. ``None`` with
+        ``node_coordinates`` and a coordinate ``edge_weight_type``: the matrix
+        is computed the first time :attr:`distances` is read, so a large
+        coordinate instance need never hold it (the successor encoding
+        computes its distances from the coordinates).
     coordinates : numpy.ndarray, shape (n, 2), float64, or None
         Node or display coordinates for plotting (``GEO``: latitude, longitude
         in ``DDD.MM``), ``None`` when the source has none.
@@ -92,6 +99,9 @@ class TSPInstance:
         instances built by :mod:`combopt.tsp.sources`.
     comment : str
         The file's ``COMMENT`` line, if any.
+    node_coordinates : numpy.ndarray, shape (n, 2), optional
+        The coordinates the distances are defined by (``NODE_COORD_SECTION``),
+        for a coordinate ``edge_weight_type``.
 
     Examples
     --------
@@ -100,42 +110,92 @@ class TSPInstance:
     ...                                        [2, 1, 0, 1], [1, 2, 1, 0]], float))
     >>> inst.n, inst.tour_length([0, 1, 2, 3])
     (4, 4.0)
+    >>> lazy = TSPInstance("line", None, edge_weight_type="EUC_2D",
+    ...                    node_coordinates=[[0, 0], [3, 4], [6, 8]])
+    >>> lazy.has_matrix, lazy.tour_length([0, 1, 2]), lazy.has_matrix
+    (False, 20.0, False)
+    >>> lazy.distances[0].tolist(), lazy.has_matrix
+    ([0.0, 5.0, 10.0], True)
     """
 
-    name: str
-    distances: np.ndarray
-    coordinates: np.ndarray | None = None
-    edge_weight_type: str = "MATRIX"
-    comment: str = field(default="", repr=False)
+    def __init__(self, name: str, distances=None, coordinates=None,
+                 edge_weight_type: str = "MATRIX", comment: str = "", *,
+                 node_coordinates=None):
+        self.name = name
+        self.edge_weight_type = edge_weight_type
+        self.comment = comment
+        nodes = None
+        if node_coordinates is not None:
+            nodes = np.ascontiguousarray(node_coordinates, dtype=np.float64)
+            if nodes.ndim != 2 or nodes.shape[1] != 2 or not np.isfinite(nodes).all():
+                raise ValueError("node_coordinates must be finite, of shape (n, 2), "
+                                 f"got {nodes.shape}")
+        if distances is None:
+            if nodes is None or edge_weight_type not in COORD_TYPES:
+                raise ValueError("without distances, give node_coordinates and a coordinate "
+                                 f"edge_weight_type ({', '.join(COORD_TYPES)})")
+            d = None
+            n = nodes.shape[0]
+        else:
+            d = np.ascontiguousarray(distances, dtype=np.float64)
+            if d.ndim != 2 or d.shape[0] != d.shape[1]:
+                raise ValueError(f"distances must be a square matrix, got shape {d.shape}")
+            if not np.isfinite(d).all():
+                raise ValueError("distances must be finite")
+            n = d.shape[0]
+        if n < 2:
+            raise ValueError(f"a tour needs at least 2 cities, got {n}")
+        if nodes is not None and nodes.shape[0] != n:
+            raise ValueError(f"node_coordinates must have shape ({n}, 2), got {nodes.shape}")
+        self._distances = d
+        self.node_coordinates = nodes
+        if coordinates is not None:
+            c = np.ascontiguousarray(coordinates, dtype=np.float64)
+            if c.shape != (n, 2):
+                raise ValueError(f"coordinates must have shape ({n}, 2), got {c.shape}")
+            coordinates = c
+        self.coordinates = coordinates
+        self._n = n
 
-    def __post_init__(self):
-        d = np.ascontiguousarray(self.distances, dtype=np.float64)
-        if d.ndim != 2 or d.shape[0] != d.shape[1]:
-            raise ValueError(f"distances must be a square matrix, got shape {d.shape}")
-        if d.shape[0] < 2:
-            raise ValueError(f"a tour needs at least 2 cities, got {d.shape[0]}")
-        if not np.isfinite(d).all():
-            raise ValueError("distances must be finite")
-        object.__setattr__(self, "distances", d)
-        if self.coordinates is not None:
-            c = np.ascontiguousarray(self.coordinates, dtype=np.float64)
-            if c.shape != (d.shape[0], 2):
-                raise ValueError(f"coordinates must have shape ({d.shape[0]}, 2), got {c.shape}")
-            object.__setattr__(self, "coordinates", c)
+    def __repr__(self) -> str:
+        return (f"TSPInstance(name={self.name!r}, n={self.n}, "
+                f"edge_weight_type={self.edge_weight_type!r})")
+
+    @property
+    def distances(self) -> np.ndarray:
+        """The (n, n) float64 distance matrix (computed, and kept, at the first read when lazy)."""
+        if self._distances is None:
+            n = self.n
+            if n > MAX_MATRIX_N:
+                raise ValueError(f"{self.name}: an {n} x {n} distance matrix would take "
+                                 f"{8 * n * n / 1e9:.1f} GB; the successor encoding needs none")
+            self._distances = coordinate_distances(self.node_coordinates, self.edge_weight_type)
+        return self._distances
+
+    @property
+    def has_matrix(self) -> bool:
+        """Whether the distance matrix is held (``False`` while a lazy one is unread)."""
+        return self._distances is not None
 
     @property
     def n(self) -> int:
         """Number of cities."""
-        return self.distances.shape[0]
+        return self._n
 
     @property
     def symmetric(self) -> bool:
-        """Whether ``distances`` equals its transpose."""
-        return bool(np.array_equal(self.distances, self.distances.T))
+        """Whether ``distances`` equals its transpose (coordinate metrics always are)."""
+        if self._distances is None:
+            return True
+        return bool(np.array_equal(self._distances, self._distances.T))
 
     def tour_length(self, tour) -> float:
         """Length of the closed tour ``tour`` (a permutation of ``range(n)``)."""
-        return tour_length(self.distances, tour)
+        if self._distances is not None:
+            return tour_length(self._distances, tour)
+        t = check_tour(tour, self.n)
+        a, b = self.node_coordinates[t], self.node_coordinates[np.roll(t, -1)]
+        return float(_pair_distances(a, b, self.edge_weight_type).sum())
 
 
 def check_tour(tour, n: int) -> np.ndarray:
@@ -299,6 +359,34 @@ def _geo_radians(c: np.ndarray) -> np.ndarray:
     return pi * (deg + 5.0 * (c - deg) / 3.0) / 180.0
 
 
+def _pair_distances(p: np.ndarray, q: np.ndarray, kind: str) -> np.ndarray:
+    """TSPLIB distances between points ``p[..., :]`` and ``q[..., :]`` (broadcast), elementwise."""
+    dx = p[..., 0] - q[..., 0]
+    dy = p[..., 1] - q[..., 1]
+    if kind == "EUC_2D":
+        return _nint(np.sqrt(dx * dx + dy * dy))
+    if kind == "CEIL_2D":
+        return np.ceil(np.sqrt(dx * dx + dy * dy))
+    if kind == "MAN_2D":
+        return _nint(np.abs(dx) + np.abs(dy))
+    if kind == "MAX_2D":
+        return np.maximum(_nint(np.abs(dx)), _nint(np.abs(dy)))
+    if kind == "ATT":
+        r = np.sqrt((dx * dx + dy * dy) / 10.0)
+        t = _nint(r)
+        return np.where(t < r, t + 1.0, t)
+    if kind == "GEO":
+        lat_p, lon_p = _geo_radians(p[..., 0]), _geo_radians(p[..., 1])
+        lat_q, lon_q = _geo_radians(q[..., 0]), _geo_radians(q[..., 1])
+        q1 = np.cos(lon_p - lon_q)
+        q2 = np.cos(lat_p - lat_q)
+        q3 = np.cos(lat_p + lat_q)
+        # Rounding can push the argument a hair past 1 for nearby cities.
+        arg = np.clip(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3), -1.0, 1.0)
+        return np.floor(6378.388 * np.arccos(arg) + 1.0)
+    raise ValueError(f"unsupported EDGE_WEIGHT_TYPE {kind!r}")
+
+
 def coordinate_distances(coords: np.ndarray, kind: str) -> np.ndarray:
     """The TSPLIB distance matrix of coordinates under an edge weight type.
 
@@ -318,31 +406,7 @@ def coordinate_distances(coords: np.ndarray, kind: str) -> np.ndarray:
     >>> float(coordinate_distances(np.array([[0.0, 0.0], [3.0, 4.4]]), "EUC_2D")[0, 1])
     5.0
     """
-    x, y = coords[:, 0], coords[:, 1]
-    dx = x[:, None] - x[None, :]
-    dy = y[:, None] - y[None, :]
-    if kind == "EUC_2D":
-        d = _nint(np.sqrt(dx * dx + dy * dy))
-    elif kind == "CEIL_2D":
-        d = np.ceil(np.sqrt(dx * dx + dy * dy))
-    elif kind == "MAN_2D":
-        d = _nint(np.abs(dx) + np.abs(dy))
-    elif kind == "MAX_2D":
-        d = np.maximum(_nint(np.abs(dx)), _nint(np.abs(dy)))
-    elif kind == "ATT":
-        r = np.sqrt((dx * dx + dy * dy) / 10.0)
-        t = _nint(r)
-        d = np.where(t < r, t + 1.0, t)
-    elif kind == "GEO":
-        lat, lon = _geo_radians(x), _geo_radians(y)
-        q1 = np.cos(lon[:, None] - lon[None, :])
-        q2 = np.cos(lat[:, None] - lat[None, :])
-        q3 = np.cos(lat[:, None] + lat[None, :])
-        # Rounding can push the argument a hair past 1 for nearby cities.
-        arg = np.clip(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3), -1.0, 1.0)
-        d = np.floor(6378.388 * np.arccos(arg) + 1.0)
-    else:
-        raise ValueError(f"unsupported EDGE_WEIGHT_TYPE {kind!r}")
+    d = _pair_distances(coords[:, None, :], coords[None, :, :], kind)
     np.fill_diagonal(d, 0.0)
     return d
 
@@ -440,14 +504,17 @@ def read_tsplib(path) -> TSPInstance:
     else:
         if coords is None:
             raise src.error(wline, f"{wtype} weights need a NODE_COORD_SECTION")
-        distances = coordinate_distances(coords, wtype)
+        # A large instance keeps its coordinates only; the matrix comes when read.
+        distances = None if n > LAZY_MATRIX_N else coordinate_distances(coords, wtype)
+    nodes = coords if wtype != "EXPLICIT" else None
     if "DISPLAY_DATA_SECTION" in sections:
         coords = _coordinates(src, "DISPLAY_DATA_SECTION", sections["DISPLAY_DATA_SECTION"], n)
     name = header.get("NAME", (src.label, None))[0]
     # Some files name themselves "ulysses16.tsp"; the instance is "ulysses16".
     name = name[:-4] if name.lower().endswith(".tsp") else name
     return TSPInstance(name=name, distances=distances, coordinates=coords,
-                       edge_weight_type=wtype, comment=header.get("COMMENT", ("", None))[0])
+                       edge_weight_type=wtype, comment=header.get("COMMENT", ("", None))[0],
+                       node_coordinates=nodes)
 
 
 def read_tour(path, n: int | None = None) -> np.ndarray:
