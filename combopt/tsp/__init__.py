@@ -6,11 +6,13 @@
 * :mod:`~combopt.tsp.qubo` -- the position one-hot QUBO and its decoder/repair;
 * :mod:`~combopt.tsp.solve` -- :func:`solve_tsp` in the successor (default),
   permutation or QUBO encoding;
+* :mod:`~combopt.tsp.alpha` -- alpha-nearness candidate lists and the Held-Karp bound;
 * :mod:`~combopt.tsp.plot` -- draw a tour over its coordinates.
 
 See ``docs/tsp.md``.
 """
 
+from combopt.tsp.alpha import alpha_candidates, held_karp_bound
 from combopt.tsp.exact import brute_force, held_karp
 from combopt.tsp.plot import plot_tour, save_tour_plot
 from combopt.tsp.qubo import TSPQubo, build_qubo, decode, decode_sampleset, encode_tour
@@ -23,6 +25,7 @@ __all__ = [
     "TSPLIBError",
     "TSPQubo",
     "TSPResult",
+    "alpha_candidates",
     "best_known",
     "brute_force",
     "build_qubo",
@@ -31,6 +34,7 @@ __all__ = [
     "encode_tour",
     "from_matrix",
     "from_networkx",
+    "held_karp_bound",
     "held_karp",
     "load_instance",
     "optimal_tour",
