@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 import pytest
+from fake_terminal import Terminal
 
 from combopt.cli import main
 
@@ -98,26 +99,9 @@ def test_bench_run_and_report(tmp_path, capsys):
     assert set(record) == {"report"}
 
 
-class _Terminal:
-    """A stand-in for a terminal's stderr: records what is written, says it is a TTY."""
-
-    def __init__(self):
-        self.text = ""
-
-    def write(self, text):
-        self.text += text
-        return len(text)
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return True
-
-
 def test_progress_goes_to_a_terminal_stderr_only(monkeypatch, capsys):
     pytest.importorskip("tqdm")
-    terminal = _Terminal()
+    terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     record = one_json_line(capsys, ["solve", "bqp50.1", "--seed", "1", "--max-iterations", "3",
                                     "--json"])

@@ -2,28 +2,12 @@
 
 import numpy as np
 import pytest
+from fake_terminal import Terminal
 
 from combopt import cli
 from combopt.cli import tsp as tsp_cli
 from combopt.tsp.plot import plot_tour
 from combopt.tsp.sources import from_matrix
-
-
-class _Terminal:
-    """A stand-in for a terminal's stderr: records what is written, says it is a TTY."""
-
-    def __init__(self):
-        self.text = ""
-
-    def write(self, text):
-        self.text += text
-        return len(text)
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return True
 
 
 def _matrix_file(tmp_path, n=9):
@@ -37,7 +21,7 @@ def _matrix_file(tmp_path, n=9):
 def _terminal(monkeypatch):
     """Only ``tsp`` registered; stderr replaced (in the test body, after pytest's capture)."""
     monkeypatch.setattr(cli, "SUBCOMMANDS", ("tsp",))
-    terminal = _Terminal()
+    terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     return cli.main, terminal
 
