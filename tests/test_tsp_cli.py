@@ -160,3 +160,15 @@ def test_cli_malformed_file_names_the_line(tsp_main, tmp_path, capsys):
                    "1 0 0\n2 1 oops\n3 2 2\n")
     assert tsp_main(["tsp", str(bad)]) == 2
     assert "bad.tsp line 6: expected a number, got 'oops'" in capsys.readouterr().err
+
+
+def test_the_successor_route_defaults_to_one_read_the_others_to_four():
+    rng = np.random.default_rng(4)
+    d = np.round(rng.uniform(1, 9, (7, 7)))
+    sym = from_matrix(d + d.T)
+    assert solve_tsp(sym, max_iterations=20, seed=1).num_reads == 1
+    assert solve_tsp(sym, "permutation", max_iterations=20, seed=1).num_reads == 4
+    np.fill_diagonal(d, 0)
+    asym = solve_tsp(from_matrix(d + np.triu(d)), max_iterations=20, seed=1)
+    assert (asym.encoding, asym.num_reads) == ("permutation", 4)
+    assert solve_tsp(sym, num_reads=3, max_iterations=20, seed=1).num_reads == 3

@@ -43,7 +43,8 @@ def register(subparsers) -> None:
                    help="default: auto = ils (successor), anneal (permutation), tabu (qubo)")
     p.add_argument("--time-limit", type=positive_real, default=5.0, metavar="SEC",
                    help="seconds of engine search (default 5)")
-    p.add_argument("--num-reads", type=integer(1), default=4, metavar="R")
+    p.add_argument("--num-reads", type=integer(1), default=None, metavar="R",
+                   help="independent reads (default: 1 for successor, 4 otherwise)")
     p.add_argument("--seed", type=seed, default=None, metavar="K")
     p.add_argument("--lagrange", type=positive_real, default=None, metavar="W",
                    help="QUBO penalty weight (default: dimod's)")

@@ -272,7 +272,7 @@ def refine_tour(instance: TSPInstance, tour) -> np.ndarray:
 
 def solve_tsp(source, encoding: str | None = None, strategy=None, *,
               time_limit: float | None = None, max_iterations: int | None = None,
-              num_reads: int = 4, seed: int | None = None, lagrange: float | None = None,
+              num_reads: int | None = None, seed: int | None = None, lagrange: float | None = None,
               refine: bool = False, optimum: float | None = None,
               callback=None) -> TSPResult:
     """Find a short tour with the engine in the chosen encoding.
@@ -294,8 +294,11 @@ def solve_tsp(source, encoding: str | None = None, strategy=None, *,
         Seconds of engine search (compile time excluded). With neither this
         nor ``max_iterations`` the strategy's default length is used.
     max_iterations : int, optional
-    num_reads : int
-        Independent reads (run in parallel; the best is returned).
+    num_reads : int, optional
+        Independent reads (run in parallel; the best is returned). Default:
+        1 for the successor encoding, whose iterated local search gains more
+        from one read's whole budget than from restarts (and which then runs
+        on one core, as the single-threaded routing peers do), 4 otherwise.
     seed : int, optional
     lagrange : float, optional
         QUBO penalty weight (default: dimod's); ignored for permutations.
@@ -325,6 +328,8 @@ def solve_tsp(source, encoding: str | None = None, strategy=None, *,
     read = time.perf_counter() - t0
     if encoding is None:
         encoding = "successor" if instance.symmetric and instance.n >= 3 else "permutation"
+    if num_reads is None:
+        num_reads = 1 if encoding == "successor" else 4
     if strategy is None:
         strategy = _DEFAULT_STRATEGY[encoding]
     if isinstance(strategy, str):
