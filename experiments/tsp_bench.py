@@ -129,8 +129,8 @@ def runners(args) -> list[tuple[str, dict]]:
 def run_combopt(inst, seconds, seed, encoding):
     kwargs = {} if encoding is None else {"encoding": encoding}
     res = solve_tsp(inst, time_limit=seconds, seed=seed, **kwargs)
-    extra = {"encoding": res.encoding, "num_reads": res.num_reads, "search_seconds": res.timing["search"],
-             "compile_seconds": res.timing["compile"]}
+    extra = {"encoding": res.encoding, "num_reads": res.num_reads,
+             "search_seconds": res.timing["search"], "compile_seconds": res.timing["compile"]}
     return res.tour, extra
 
 
