@@ -106,6 +106,24 @@ def _dense_grads(weights, biases, activation, X, y, loss):
     return gw, gb
 
 
+def _ste_train(latent, n_samples: int, grads, epochs, batch_size, learning_rate, seed):
+    """Adam on the latent floats, gradients taken at their ternary rounding; ``latent``.
+
+    ``grads(ternary tensors, sample indices)`` returns one gradient per
+    tensor; minibatches are reshuffled every epoch from ``seed``.
+    """
+    epochs = check_count("epochs", epochs)
+    batch_size = check_count("batch_size", batch_size)
+    state = [0, [np.zeros_like(p) for p in latent], [np.zeros_like(p) for p in latent]]
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(n_samples)
+        for first in range(0, n_samples, batch_size):
+            _adam(latent, grads(_ternary(latent), order[first : first + batch_size]), state,
+                  learning_rate)
+    return latent
+
+
 def ste_dense(net: DenseNet, X, y, *, loss: str = "cross_entropy", epochs: int = 5,
               batch_size: int = 256, learning_rate: float = 1e-3, seed: int = 0):
     """Straight-through ternary training of a dense net from ``net``; ``(ternary net, seconds)``.
@@ -135,23 +153,18 @@ def ste_dense(net: DenseNet, X, y, *, loss: str = "cross_entropy", epochs: int =
     >>> ternary.error(X, y)
     0.0
     """
-    epochs = check_count("epochs", epochs)
-    batch_size = check_count("batch_size", batch_size)
-    t0 = time.perf_counter()
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
-    latent = [w.copy() for w in net.weights] + [b.copy() for b in net.biases]
     n_layers = len(net.weights)
-    state = [0, [np.zeros_like(p) for p in latent], [np.zeros_like(p) for p in latent]]
-    rng = np.random.default_rng(seed)
-    for _ in range(epochs):
-        order = rng.permutation(len(y))
-        for first in range(0, len(y), batch_size):
-            idx = order[first : first + batch_size]
-            tern = _ternary(latent)
-            gw, gb = _dense_grads(tern[:n_layers], tern[n_layers:], net.activation, X[idx],
-                                  y[idx], loss)
-            _adam(latent, gw + gb, state, learning_rate)
+
+    def grads(tern, idx):
+        gw, gb = _dense_grads(tern[:n_layers], tern[n_layers:], net.activation, X[idx],
+                              y[idx], loss)
+        return gw + gb
+
+    t0 = time.perf_counter()
+    latent = _ste_train([w.copy() for w in net.weights] + [b.copy() for b in net.biases],
+                        len(y), grads, epochs, batch_size, learning_rate, seed)
     tern = _ternary(latent)
     return DenseNet(tern[:n_layers], tern[n_layers:], net.activation), time.perf_counter() - t0
 
@@ -164,21 +177,16 @@ def ste_lenet(net: LeNet, X, y, *, epochs: int = 1, batch_size: int = 128,
     backpropagation of :func:`combopt.nn.lenet.lenet_loss_and_grad` (float32,
     as the float pretraining).
     """
-    epochs = check_count("epochs", epochs)
-    t0 = time.perf_counter()
     images = as_images(X).astype(np.float32)
     y = np.asarray(y, dtype=np.int64)
+
+    def grads(tern, idx):
+        return lenet_loss_and_grad([t.astype(np.float32) for t in tern], images[idx], y[idx])[1]
+
+    t0 = time.perf_counter()
     latent = [t.astype(np.float32) for t in (*net.conv, *[
         a for pair in zip(net.head.weights, net.head.biases) for a in pair])]
-    state = [0, [np.zeros_like(p) for p in latent], [np.zeros_like(p) for p in latent]]
-    rng = np.random.default_rng(seed)
-    for _ in range(epochs):
-        order = rng.permutation(len(y))
-        for first in range(0, len(y), batch_size):
-            idx = order[first : first + batch_size]
-            tern = [t.astype(np.float32) for t in _ternary(latent)]
-            _, grads = lenet_loss_and_grad(tern, images[idx], y[idx])
-            _adam(latent, grads, state, learning_rate)
+    latent = _ste_train(latent, len(y), grads, epochs, batch_size, learning_rate, seed)
     tern = _ternary(latent)
     head = DenseNet(tern[4::2], tern[5::2])
     return LeNet(tuple(tern[:4]), head), time.perf_counter() - t0
