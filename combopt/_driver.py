@@ -15,8 +15,10 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import os
+import threading
 import time
-from concurrent.futures import wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
 import numpy as np
@@ -32,9 +34,33 @@ _CHUNK_SECONDS = 0.02
 _TRACE_LIMIT = 100_000  # per-iteration trace columns kept before switching to one per chunk
 _TRACE_ENTRIES = 2**23  # at most this many trace values per part (64 MiB), however many reads
 _CHUNK_ENTRIES = 2**20  # a chunk's trace buffer: reads x iterations, bounded
+_INLINE_SECONDS = 0.002  # a single block predicted this short runs on the calling thread
 _POLL_SECONDS = 0.1  # the waiting main thread looks at the clock (and lets Ctrl-C in) this often
 #: Values of ``ReadState.stop``: nonzero makes every read leave at its next step.
 _STOP_TARGET, _STOP_TIME, _STOP_INTERRUPT = 1, 2, 3
+
+
+_POOL: dict = {}  # the shared worker threads: "pool", its "size" and the "pid" that made it
+_POOL_LOCK = threading.Lock()
+
+
+def worker_pool(workers: int) -> ThreadPoolExecutor:
+    """The process's worker threads, at least ``workers`` of them, kept across calls.
+
+    Starting threads costs about a millisecond, which is what a small problem's
+    whole search takes; the pool is therefore made once and grown when a call
+    needs more threads. A replaced pool finishes the work it has been given. A
+    forked child (multiprocessing, Dask workers) gets a pool of its own: the
+    parent's threads do not exist in it.
+    """
+    with _POOL_LOCK:
+        pid = os.getpid()
+        if _POOL.get("pid") != pid or _POOL["size"] < workers:
+            if _POOL.get("pid") == pid:
+                _POOL["pool"].shutdown(wait=False)
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="combopt")
+            _POOL.update(pool=pool, size=workers, pid=pid)
+        return _POOL["pool"]
 
 
 class Progress(NamedTuple):
@@ -178,15 +204,30 @@ class _Runner:
         """Use, for the next chunk only, the betas at these fractions of a cycle."""
         self.clock_betas = self.strategy.beta_at(fractions, *self.beta_range)
 
-    def each_block(self, kernel, state: ReadState, *tail, deadline: float | None = None) -> None:
+    def each_block(
+        self, kernel, state: ReadState, *tail, deadline: float | None = None,
+        expected: float | None = None,
+    ) -> None:
         """Call ``kernel(problem, values, offsets, state, lo, hi, *tail)`` on every block of reads.
 
         The blocks run on the pool while this thread waits; at ``deadline``
         (a ``time.perf_counter()`` value) or on Ctrl-C it raises the state's
         stop flag, which the kernels poll, and waits for them to leave.
+
+        A single block whose ``expected`` seconds are known to be short runs
+        in this thread instead: handing it to a worker and waking up again
+        costs 0.05-0.3 ms (more on a busy machine), which is what a small
+        problem's whole search takes. Short means at most ``_INLINE_SECONDS``
+        and a tenth of the time left before ``deadline``, so neither the time
+        limit nor Ctrl-C can be held up by more than that.
         """
         reads = state.x_idx.shape[0]
         if reads == 0:  # the compile-only calls
+            kernel(*self.args, state, 0, reads, *tail)
+            return
+        if self.workers == 1 and expected is not None and expected <= _INLINE_SECONDS and (
+            deadline is None or 10.0 * expected <= deadline - time.perf_counter()
+        ):
             kernel(*self.args, state, 0, reads, *tail)
             return
         bounds = np.linspace(0, reads, min(self.workers, reads) + 1).astype(np.int64)
@@ -207,15 +248,16 @@ class _Runner:
 
     def run(
         self, start: int, n_iters: int, trace: np.ndarray, state: ReadState | None = None,
-        deadline: float | None = None,
+        deadline: float | None = None, expected: float | None = None,
     ) -> None:
         """Advance every read by ``n_iters`` iterations (global iterations ``start`` onwards).
 
         At ``deadline`` the reads stop where they are, mid-iteration if need be.
+        ``expected`` is the predicted seconds of the chunk (see :meth:`each_block`).
         """
         st = self.state if state is None else state
         k = self.kernels
-        block = functools.partial(self.each_block, deadline=deadline)
+        block = functools.partial(self.each_block, deadline=deadline, expected=expected)
         if isinstance(self.strategy, Paper):
             block(k.run_paper, st, n_iters, self.target, self.max_stall, trace)
         elif isinstance(self.strategy, Annealing):
@@ -384,7 +426,9 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
             runner.follow_clock(
                 cycle_clock.fractions(done, t_chunk - t_solve + ahead)
             )
-        runner.run(done, n_iters, trace, deadline=deadline)
+        # A chunk's time is predicted from the last one's (none for the first chunk).
+        expected = per_iteration * n_iters if per_iteration > 0 else None
+        runner.run(done, n_iters, trace, deadline=deadline, expected=expected)
         now = time.perf_counter()
         ran = int(np.max(np.nonzero(~np.all(np.isnan(trace), axis=0))[0], initial=-1)) + 1
         trace = _forward_fill(trace[:, :ran], last_energy)

@@ -21,7 +21,6 @@ import os
 import time
 import types as pytypes
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numba
@@ -29,6 +28,7 @@ import numpy as np
 
 from combopt._driver import (
     _CHUNK_ENTRIES,
+    _STOP_INTERRUPT,
     _TRACE_ENTRIES,
     _TRACE_LIMIT,
     Progress,
@@ -36,6 +36,7 @@ from combopt._driver import (
     _new_state,
     _Runner,
     _search,
+    worker_pool,
 )
 from combopt._kernels import interpreted
 from combopt._kernels import strategies as jit_kernels
@@ -68,6 +69,8 @@ from combopt.strategies import (
 __all__ = ["Progress", "SolveResult", "solve"]
 
 _POLISH_SWEEPS = 10_000
+#: Initialisation and polish run on the calling thread up to this many variables x reads.
+_INLINE_SIZE = 1000
 #: Most reads one call runs. Each read costs a few Python-level set-up steps (its
 #: own seeded stream and starting point), so 10**6 reads of a 10-variable
 #: problem spent over a minute before the first iteration; more reads are
@@ -351,9 +354,9 @@ def solve(
         max_iterations = strategy.default_iterations(n)
     kernels = jit_kernels if compiled else interpreted
     state = _new_state(x_idx, cache_length, seed)
-    # Even one read runs on a worker thread: this thread keeps the clock (see each_block).
+    # Reads run on worker threads while this thread keeps the clock (see each_block).
     workers = min(num_reads, numba.get_num_threads()) if compiled else 1
-    pool = ThreadPoolExecutor(max_workers=workers)
+    pool = worker_pool(workers)
     try:
         runner = _Runner(
             kernels, strategy, problem, values, offsets, state, target_energy, max_stall, pool,
@@ -361,7 +364,9 @@ def solve(
         )
         compile_seconds = _compile(runner, cache_length) if compiled else 0.0
         t_init = time.perf_counter()
-        runner.each_block(kernels.initialize, state)
+        # A small problem's initialisation (one pass over its couplings) runs on this thread.
+        tiny = n * num_reads <= _INLINE_SIZE
+        runner.each_block(kernels.initialize, state, expected=0.0 if tiny else None)
         init_seconds = time.perf_counter() - t_init
         runner.prepare()
         preprocess = time.perf_counter() - t_start - compile_seconds
@@ -376,12 +381,15 @@ def solve(
         if time_limit is not None:
             polish_deadline = t_post + 0.05 * time_limit + 0.025
             polish = polish and 2.0 * init_seconds < polish_deadline - t_post
+        # A small problem's polish (a descent from a searched point: a few sweeps) too.
         runner.each_block(
-            kernels.finish, state, bool(polish), _POLISH_SWEEPS, deadline=polish_deadline
+            kernels.finish, state, bool(polish), _POLISH_SWEEPS, deadline=polish_deadline,
+            expected=0.0 if tiny else None,
         )
         polish_seconds = time.perf_counter() - t_post
-    finally:
-        pool.shutdown()
+    except BaseException:
+        state.stop[0] = _STOP_INTERRUPT  # a block still on the shared pool leaves at once
+        raise
     samples = values[offsets[:-1] + state.best_idx]
     energies = objective._energies(samples)
     best_read = int(np.argmin(energies))

@@ -135,3 +135,31 @@ def test_ctrl_c_stops_a_tabu_run_within_a_second():
     assert line == "interrupted", child.stderr.read()
     assert child.returncode == 7
     assert reaction < 1.0
+
+
+FORK = textwrap.dedent(
+    """
+    import multiprocessing as mp
+    import numpy as np
+    from combopt import Domain, solve
+    from combopt.objectives import QuadraticObjective
+    def job(seed):
+        objective = QuadraticObjective(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([-1.0, -1.0]))
+        return solve(objective, Domain.binary(), num_reads=2, seed=seed, time_limit=0.05).energy
+    if __name__ == "__main__":
+        job(0)  # the parent's worker threads exist now; a forked child has none of them
+        with mp.get_context("fork").Pool(2) as pool:
+            print(pool.map(job, range(4)), flush=True)
+    """
+)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="fork start method")
+def test_a_forked_child_solves_after_its_parent():
+    # The worker pool is kept across calls; a child forked from a parent that has used it
+    # must make its own, or its first solve waits forever on threads that were not copied.
+    out = subprocess.run(
+        [sys.executable, "-c", FORK], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[-1.0, -1.0, -1.0, -1.0]"
