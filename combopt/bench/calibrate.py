@@ -19,7 +19,11 @@ part to every sweep and leaves SA a third to a half of its time limit unused.
    checks again (at most ``max_checks`` runs of about ``T`` each).
 
 SA's wall time is that of its ``sample`` call, preprocessing included, as
-combopt's runs are timed from the BQM on (wall against wall).
+combopt's runs are timed from the BQM on (wall against wall). On a virtual
+machine a sweep's cost drifts by tens of percent between the calibration and
+a run, so each run is also checked: :func:`combopt.bench.runners.run_one`
+re-runs one that missed its limit by more than :data:`TOLERANCE`, with its
+sweeps scaled by ``T / wall``, and keeps the attempt nearest ``T``.
 """
 
 from __future__ import annotations

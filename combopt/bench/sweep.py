@@ -36,7 +36,7 @@ import dimod
 from combopt.bench._pool import process_pool, terminate_raises
 from combopt.bench.calibrate import TOLERANCE, calibrate_sa, on_time_limit
 from combopt.bench.records import append_record, read_records, repair_tail
-from combopt.bench.runners import SEED_LIMIT, run_one, unavailable
+from combopt.bench.runners import SA_CORRECTIONS, SEED_LIMIT, run_one, unavailable
 from combopt.instances import load
 from combopt.provenance import machine, versions
 from combopt.solver import warmup
@@ -131,7 +131,9 @@ def _run_task(task: Task) -> dict:
         _warm_peer(task.sampler)
     started = time.time()
     out = run_one(task.sampler, inst.bqm, seed=task.seed, num_reads=task.num_reads,
-                  time_limit=task.time_limit, target_energy=target, sa_sweeps=task.sa_sweeps)
+                  time_limit=task.time_limit, target_energy=target, sa_sweeps=task.sa_sweeps,
+                  # SA's default budget is its default sweeps, exactly.
+                  sa_corrections=0 if task.time_limit_source == "sa-default" else SA_CORRECTIONS)
     rec = {"kind": "run", "key": task.key, **asdict(task), "n": inst.n, "sense": inst.sense,
            "best_known": inst.best_known, "started_at": started}
     if "skipped" in out:
