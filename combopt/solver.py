@@ -69,7 +69,7 @@ from combopt.strategies import (
 __all__ = ["Progress", "SolveResult", "solve"]
 
 _POLISH_SWEEPS = 10_000
-#: Initialisation and polish run on the calling thread up to this many variables x reads.
+#: Initialisation and polish run on the calling thread up to this many (variables + cache) x reads.
 _INLINE_SIZE = 1000
 #: Most reads one call runs. Each read costs a few Python-level set-up steps (its
 #: own seeded stream and starting point), so 10**6 reads of a 10-variable
@@ -364,8 +364,10 @@ def solve(
         )
         compile_seconds = _compile(runner, cache_length) if compiled else 0.0
         t_init = time.perf_counter()
-        # A small problem's initialisation (one pass over its couplings) runs on this thread.
-        tiny = n * num_reads <= _INLINE_SIZE
+        # A small compiled problem's initialisation (one pass over its couplings) and polish
+        # run on this thread. Small counts the kernels' per-read cache (a network's
+        # per-sample activations), not the variables alone; a Python objective is never small.
+        tiny = compiled and (n + cache_length) * num_reads <= _INLINE_SIZE
         runner.each_block(kernels.initialize, state, expected=0.0 if tiny else None)
         init_seconds = time.perf_counter() - t_init
         runner.prepare()
