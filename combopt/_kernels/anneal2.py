@@ -55,9 +55,10 @@ import scipy.sparse as sp
 from numba import njit
 from numba.extending import overload
 
+from combopt._kernels.flip_classes import colour_classes
 from combopt._kernels.protocol import is_kind
 from combopt._kernels.quadratic import DenseQuadratic
-from combopt._kernels.rng import next_below, next_u64
+from combopt._kernels.rng import mix64, next_below, next_u64, skip
 from combopt._kernels.strategies import _EXP_CUT, _load_read, _save_best, _store_read, _tolerance
 
 #: ``K`` in CSR form: indptr int64, indices int32, data int8, int32 or float64.
@@ -65,7 +66,9 @@ FlipSparse = namedtuple("FlipSparse", ["indptr", "indices", "data"])
 #: ``K`` as an (n, n) C-order matrix with a zero diagonal.
 FlipDense = namedtuple("FlipDense", ["couplings"])
 #: What the solver keeps for a two-valued quadratic run (Python side only).
-FlipModel = namedtuple("FlipModel", ["couplings", "linear", "integral", "bound", "dtype"])
+FlipModel = namedtuple(
+    "FlipModel", ["couplings", "linear", "integral", "bound", "dtype", "order", "starts"]
+)
 
 #: Dense rows from this fraction of nonzero couplings up. A dense row update is
 #: a contiguous SIMD loop over all n entries; a CSR row update touches only the
@@ -82,7 +85,7 @@ _INV_2_53 = 1.0 / _TWO_53
 _POLL_BLOCK = 1024  # steps between two polls of st.stop
 
 
-def lower_flips(problem, values, offsets) -> FlipModel:
+def lower_flips(problem, values, offsets, colour=False) -> FlipModel:
     """``K``, ``L``, exactness and the field bound of a two-valued quadratic problem.
 
     Parameters
@@ -90,6 +93,10 @@ def lower_flips(problem, values, offsets) -> FlipModel:
     problem : DenseQuadratic or SparseQuadratic
     values, offsets : ndarray
         The lowered domain; every variable has exactly two values.
+    colour : bool
+        Relabel the variables class by class of
+        :func:`~combopt._kernels.flip_classes.colour_classes` (the visiting
+        order of sequential Metropolis sweeps); otherwise the labels stay.
 
     Returns
     -------
@@ -98,7 +105,10 @@ def lower_flips(problem, values, offsets) -> FlipModel:
         (``L``, float64, shape (n,)), ``integral`` (``K`` and ``L`` are
         integers, so every delta is), ``bound`` (``max_i |L_i| + sum_j
         |K_ij|``, the largest magnitude a field or flip delta can take) and
-        ``dtype`` (of the fields: int16 or int32 when exact, else float64).
+        ``dtype`` (of the fields: int16 or int32 when exact, else float64);
+        ``couplings`` and ``linear`` are in the labels of ``order`` (int64,
+        (n,): label ``q`` is variable ``order[q]``), whose classes start at
+        ``starts`` (int64, (C + 1,); empty when not coloured, ``order`` the identity).
 
     Examples
     --------
@@ -109,6 +119,9 @@ def lower_flips(problem, values, offsets) -> FlipModel:
     >>> m = lower_flips(p, np.array([-1.0, 1.0, -1.0, 1.0]), np.array([0, 2, 4]))
     >>> m.linear.tolist(), m.integral, m.bound, m.dtype.__name__
     ([-6.0, -4.0], True, 14.0, 'int16')
+    >>> m = lower_flips(p, np.array([-1.0, 1.0, -1.0, 1.0]), np.array([0, 2, 4]), colour=True)
+    >>> m.order.tolist(), m.starts.tolist()
+    ([0, 1], [0, 1, 2])
     """
     low = values[offsets[:-1]]
     width = values[offsets[:-1] + 1] - low
@@ -143,6 +156,11 @@ def lower_flips(problem, values, offsets) -> FlipModel:
     else:
         integral = integral and bound < _EXACT_FLOAT64
         dtype = coupling_dtype = np.float64
+    order, starts = np.arange(n, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if colour:
+        order, starts = colour_classes(K if dense else (K.indptr, K.indices))
+        K = K[np.ix_(order, order)] if dense else sp.csr_array(K[order][:, order])
+        linear = linear[order]
     if dense:
         couplings = FlipDense(np.ascontiguousarray(K, dtype=coupling_dtype))
     else:
@@ -153,7 +171,9 @@ def lower_flips(problem, values, offsets) -> FlipModel:
             K.indices.astype(index),
             np.ascontiguousarray(K.data, dtype=coupling_dtype),
         )
-    return FlipModel(couplings, np.ascontiguousarray(linear), integral, bound, dtype)
+    return FlipModel(
+        couplings, np.ascontiguousarray(linear), integral, bound, dtype, order, starts
+    )
 
 
 def _flip_row(model, fields, i, sign):
@@ -167,13 +187,8 @@ def _flip_row_impl(model, fields, i, sign):
     if is_kind(model, FlipSparse):
 
         def impl(model, fields, i, sign):
-            start, end = model.indptr[i], model.indptr[i + 1]
-            if sign > 0:
-                for p in range(start, end):
-                    fields[model.indices[p]] += model.data[p]
-            else:
-                for p in range(start, end):
-                    fields[model.indices[p]] -= model.data[p]
+            for p in range(model.indptr[i], model.indptr[i + 1]):
+                fields[model.indices[p]] += sign * model.data[p]
 
         return impl
     if is_kind(model, FlipDense):
@@ -192,24 +207,26 @@ def _flip_row_impl(model, fields, i, sign):
 
 
 @njit(cache=True)
-def _fill_fields(model, linear, x, fields):
-    """``fields = L + K t`` summed in float64 (exact on integer data), then stored."""
+def _fill_fields(model, linear, x, order, fields):
+    """``fields = L + K t`` (label ``q`` is variable ``order[q]``) summed in float64 (exact
+    on integer data), then stored."""
     n = x.shape[0]
     acc = linear.copy()
-    for j in range(n):
-        if x[j] != 0:
-            _flip_row(model, acc, j, 1.0)
-    for j in range(n):
-        fields[j] = acc[j]
+    for q in range(n):
+        if x[order[q]] != 0:
+            _flip_row(model, acc, q, 1.0)
+    for q in range(n):
+        fields[q] = acc[q]
 
 
 @njit(cache=True)
-def _store_cache(problem, values, offsets, fields, cache):
+def _store_cache(problem, values, offsets, order, fields, cache):
     """The objective's fields ``h`` from ``F_i = w_i (c_i + h_i + Q_ii (2 a_i + w_i))``."""
-    for i in range(fields.shape[0]):
+    for q in range(fields.shape[0]):
+        i = order[q]
         low = values[offsets[i]]
         width = values[offsets[i] + 1] - low
-        cache[i] = fields[i] / width - problem.linear[i] - problem.diag[i] * (2.0 * low + width)
+        cache[i] = fields[q] / width - problem.linear[i] - problem.diag[i] * (2.0 * low + width)
 
 
 @njit(cache=True, inline="always")
@@ -292,34 +309,48 @@ def _heat_bath_accept(delta, beta, rng, use_table, table, reach):
 
 
 @njit(cache=True, inline="always")
-def _table_sweep(st, x, sign, f, model, table, reach, rng, energy, target):
-    """One sequential Metropolis sweep on integer deltas: the hot loop, specialised.
+def _class_sweep(st, x, order, starts, sign, f, model, table, reach, rng, energy, target, picked):
+    """One sequential Metropolis sweep on integer deltas, class by class: the hot loop.
 
-    Returns ``(rng, energy, steps, stopped)``: steps taken (``n`` unless the
-    target was reached or ``st.stop`` was set) and whether ``st.stop`` was seen.
+    Labels ``0..n-1`` in turn, as one attempt each; the classes
+    ``starts[c]..starts[c+1]-1`` have no coupling inside, so a block of one
+    class is decided first from its fields (one draw per attempt,
+    ``mix64(skip(rng, j + 1))`` for its ``j``-th: branch-free, vectorised), its
+    accepted labels gathered into ``picked``, and then flipped in order --
+    what one attempt after the other would do. Returns ``(rng, energy,
+    steps, stopped)``: steps taken (``n`` unless the target was reached or
+    ``st.stop`` was set; the state ``rng`` is then past exactly that many
+    draws) and whether ``st.stop`` was seen.
     """
-    n = x.shape[0]
-    for start in range(0, n, _POLL_BLOCK):
-        if start > 0 and st.stop[0] != 0:
-            return rng, energy, start, True
-        for i in range(start, min(start + _POLL_BLOCK, n)):
-            s = sign[i]
-            delta = s * f[i]
-            k = min(max(np.int64(delta), 0), reach + 1)
-            rng, bits = next_u64(rng)
-            if (bits >> _S11) < table[k]:
-                energy += np.float64(delta)
-                sign[i] = -s
-                x[i] = 1 if s > 0 else 0
-                _flip_row(model, f, i, s)
+    for c in range(starts.shape[0] - 1):
+        for b0 in range(starts[c], starts[c + 1], _POLL_BLOCK):
+            if b0 > 0 and st.stop[0] != 0:
+                return rng, energy, b0, True
+            b1 = min(b0 + _POLL_BLOCK, starts[c + 1])
+            m = 0
+            for j in range(b0, b1):
+                k = min(max(np.int64(sign[j] * f[j]), 0), reach + 1)
+                bits = mix64(skip(rng, j - b0 + 1))
+                picked[m] = j
+                m += (bits >> _S11) < table[k]
+            for t in range(m):
+                j = picked[t]
+                s = sign[j]
+                energy += np.float64(s * f[j])  # f[j] as at the block's start: no coupling
+                sign[j] = -s
+                x[order[j]] = 1 if s > 0 else 0
+                _flip_row(model, f, j, s)
                 if energy <= target:
-                    return rng, energy, i + 1, False
-    return rng, energy, n, False
+                    return skip(rng, j - b0 + 1), energy, j + 1, False
+            rng = skip(rng, b1 - b0)
+    return rng, energy, starts[-1], False
 
 
 @njit(cache=True, inline="always")
-def _sweep(st, x, sign, f, model, sequential, metropolis, beta, table, reach, rng, energy, target):
-    """One sweep of any order and rule (:func:`_table_sweep`'s contract)."""
+def _sweep(
+    st, x, order, sign, f, model, sequential, metropolis, beta, table, reach, rng, energy, target
+):
+    """One sweep of any order and rule (:func:`_class_sweep`'s contract), in label order."""
     n = x.shape[0]
     greedy = beta == np.inf  # the paper's rule, as the generic kernel applies at beta = inf
     for step in range(n):
@@ -340,7 +371,7 @@ def _sweep(st, x, sign, f, model, sequential, metropolis, beta, table, reach, rn
         if accept:
             energy += np.float64(delta)
             sign[i] = -s
-            x[i] = 1 if s > 0 else 0
+            x[order[i]] = 1 if s > 0 else 0
             _flip_row(model, f, i, s)
             if energy <= target:
                 return rng, energy, step + 1, False
@@ -349,15 +380,16 @@ def _sweep(st, x, sign, f, model, sequential, metropolis, beta, table, reach, rn
 
 @njit(cache=True)
 def _anneal_flips_read(
-    st, r, betas, sequential, metropolis, target, max_stall, trace, model, fields, bound, table
+    st, r, betas, sequential, metropolis, target, max_stall, trace, model, order, starts, fields,
+    bound, table, picked,
 ):
     x = st.x_idx[r]
     f = fields[r]
     n = x.shape[0]
-    # sign[i] = 1 - 2 t_i: the flip delta is sign[i] * f[i], and a flip adds sign[i] K_i to f.
+    # sign[q] = 1 - 2 t_q: the flip delta is sign[q] * f[q], and a flip adds sign[q] K_q to f.
     sign = np.empty(n, dtype=f.dtype)
-    for i in range(n):
-        sign[i] = 1 if x[i] == 0 else -1
+    for q in range(n):
+        sign[q] = 1 if x[order[q]] == 0 else -1
     cap = (table.shape[0] - 2) // 2
     energy, best, rng, evaluations, stall = _load_read(st, r)
     for it in range(betas.shape[0]):
@@ -374,14 +406,14 @@ def _anneal_flips_read(
                 _fill_table(beta, reach, table)
             elif reach >= 0:
                 _fill_heat_table(beta, reach, table)
-        if sequential and metropolis and reach >= 0:
-            rng, energy, steps, stopped = _table_sweep(
-                st, x, sign, f, model, table, reach, rng, energy, target
+        if sequential and metropolis and reach >= 0 and starts.shape[0] > 1:
+            rng, energy, steps, stopped = _class_sweep(
+                st, x, order, starts, sign, f, model, table, reach, rng, energy, target, picked
             )
         else:
             rng, energy, steps, stopped = _sweep(
-                st, x, sign, f, model, sequential, metropolis, beta, table, reach, rng, energy,
-                target,
+                st, x, order, sign, f, model, sequential, metropolis, beta, table, reach, rng,
+                energy, target,
             )
         evaluations += steps
         # The end-of-sweep rule of the generic kernel (strategies._anneal_read).
@@ -402,7 +434,7 @@ def _anneal_flips_read(
 @njit(cache=True, nogil=True)
 def run_anneal_flips(
     problem, values, offsets, st, lo, hi, betas, sequential, metropolis, target, max_stall, trace,
-    model, linear, integral, bound, fields, ready,
+    model, linear, integral, bound, order, starts, fields, ready,
 ):
     """:func:`~combopt._kernels.strategies.run_anneal` over two-valued domains, from cached fields.
 
@@ -410,6 +442,11 @@ def run_anneal_flips(
     :func:`lower_flips`, ``linear`` its ``L``; ``fields`` (R, n) holds each
     read's ``F`` across calls, valid where ``ready[r]`` is 1 (filled here on a
     read's first call). ``integral`` and ``bound`` enable the acceptance tables.
+    ``model``, ``linear`` and ``fields`` are in the labels of ``order`` (label
+    ``q`` is variable ``order[q]``; the identity unless coloured), and a
+    sequential sweep visits labels ``0..n-1``; ``starts`` (C + 1,) bounds the
+    colour classes of a coloured model (empty otherwise), which a sequential
+    Metropolis sweep with a table decides a block at a time.
     """
     n = st.x_idx.shape[1]
     # Integer deltas get acceptance tables when they are short against a sweep (at
@@ -418,12 +455,13 @@ def run_anneal_flips(
     cap = min(max(n // 4, 64), np.int64(min(bound, 2.0**62))) if integral else -1
     table = np.zeros(2 * cap + 2, dtype=np.uint64)  # heat bath: -cap..cap
     ibound = np.int64(min(bound, 2.0**62))
+    picked = np.empty(min(n, _POLL_BLOCK), dtype=np.int64)
     for r in range(lo, hi):
         if ready[r] == 0:
-            _fill_fields(model, linear, st.x_idx[r], fields[r])
+            _fill_fields(model, linear, st.x_idx[r], order, fields[r])
             ready[r] = 1
         _anneal_flips_read(
-            st, r, betas, sequential, metropolis, target, max_stall, trace, model, fields, ibound,
-            table,
+            st, r, betas, sequential, metropolis, target, max_stall, trace, model, order, starts,
+            fields, ibound, table, picked,
         )
-        _store_cache(problem, values, offsets, fields[r], st.cache[r])
+        _store_cache(problem, values, offsets, order, fields[r], st.cache[r])
