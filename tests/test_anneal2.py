@@ -60,14 +60,20 @@ def integer_cases(draw):
     integer_cases(),
     st.sampled_from(["dense", "sparse"]),
     st.sampled_from(["sequential", "random"]),
+    st.booleans(),
     st.integers(0, 2**32 - 1),
 )
-def test_metropolis_makes_the_moves_of_the_slow_reference(case, representation, order, seed):
+def test_metropolis_makes_the_moves_of_the_slow_reference(
+    case, representation, order, by_class, seed
+):
     Q, linear, domains, x0 = case
     objective = QuadraticObjective(Q, linear, representation=representation)
     strategy = Annealing(beta_range=(0.05, 3.0), num_sweeps=12, rule="metropolis", order=order)
-    result = solve(objective, Domain.per_variable(domains), strategy=strategy, initial=x0,
-                   seed=seed, polish=False)
+    with pytest.MonkeyPatch.context() as m:
+        # Classes of any size swept a class at a time, or one attempt at a time.
+        m.setattr(anneal2, "MIN_CLASS_SIZE", 1 if by_class else 10**9)
+        result = solve(objective, Domain.per_variable(domains), strategy=strategy, initial=x0,
+                       seed=seed, polish=False)
 
     def energy(x):
         return naive.quadratic_energy(Q, linear, 0.0, x)
@@ -186,17 +192,24 @@ def test_colour_classes_partition_the_variables_into_independent_sets(n, density
         assert set(colour[A[v] != 0]) >= set(range(colour[v]))
 
 
-@pytest.mark.parametrize("representation", ["sparse", "dense"])
+@pytest.mark.parametrize(
+    ("n", "density", "scale"), [(2600, 0.0005, 3), (600, 0.1, 50)]  # CSR rows, dense rows
+)
 @pytest.mark.parametrize("domain", [[0.0, 1.0], [-1.0, 1.0]])
 def test_class_sweeps_make_the_moves_of_the_slow_reference_on_large_classes(
-    representation, domain
+    n, density, scale, domain
 ):
-    # n = 2600 at 0.05% density: classes of 1167, 1060, 365 and 8, two longer than a poll block.
-    objective, Q, linear = _integer_model(2600, 0.0005, 11)
-    objective = QuadraticObjective(sp.csr_array(Q), linear, representation=representation)
-    domains = [domain] * 2600
+    # n = 2600 at 0.05% density: classes of 1167, 1060, 365 and 8, two longer than a poll
+    # block; n = 600 at 10%: dense rows, about 25 classes (the rows four at a time), and
+    # deltas too large for a table in the hot sweeps (the exp test).
+    objective, Q, linear = _integer_model(n, density, 11, scale)
+    domains = [domain] * n
     order = _sweep_order(objective, domains)
-    x0 = np.random.default_rng(1).choice(domain, (3, 2600))
+    values, offsets = Domain.per_variable(domains).lower(n)
+    lowered = anneal2.lower_flips(objective._lower()[0], values, offsets, colour=True)
+    assert lowered.starts.shape[0] > 1
+    assert isinstance(lowered.couplings, anneal2.FlipDense) == (density == 0.1)
+    x0 = np.random.default_rng(1).choice(domain, (3, n))
     strategy = Annealing(beta_range=(0.1, 2.0), num_sweeps=3, rule="metropolis")
     result = solve(objective, Domain.per_variable(domains), strategy=strategy, initial=x0, seed=9,
                    polish=False, num_reads=3)  # three reads on the thread pool
@@ -282,10 +295,12 @@ def test_a_coloured_lowering_relabels_the_couplings_class_by_class(density):
 
     assert np.array_equal(matrix(coloured), matrix(plain)[np.ix_(order, order)])
     assert np.array_equal(coloured.linear, plain.linear[order])
-    K = matrix(plain) != 0
-    for c in range(coloured.starts.shape[0] - 1):
-        members = order[coloured.starts[c]:coloured.starts[c + 1]]
-        assert not K[np.ix_(members, members)].any()
+    classes, starts = flip_classes.colour_classes(matrix(plain))
+    assert np.array_equal(order, classes)
+    # Sparse couplings sweep by classes (a mean class size of 25); near-dense ones do not.
+    short = anneal2.MIN_CLASS_SIZE * (starts.shape[0] - 1) > 200
+    assert coloured.starts.tolist() == ([] if short else starts.tolist())
+    assert short == (density == 0.5)
 
 
 def test_dense_rows_from_the_density_threshold_up():
