@@ -33,13 +33,33 @@ downhill and level moves or past the ``exp(-40)`` cut-off): with a draw
 always at hand, the decision is one comparison without a data-dependent
 branch before it, and on this hardware mispredicted branches, not arithmetic,
 are what an attempt costs. ``tests/naive.py`` has the slow reference of this
-rule (``metropolis_two_valued``). For integer deltas a sweep whose deltas fit
-a short table (at most ``max(n / 4, 64)`` integers below the bound or inside
-``beta d < 40``) precomputes ``ceil(exp(-beta d) 2**53)`` for each and
-compares the draw's top 53 bits with it: ``u = k / 2**53 < p`` holds exactly when ``k < ceil(p
-2**53)``, so the table decides bit for bit as ``u < exp(-beta d)`` would. The heat
+rule (``metropolis_two_valued``, given the visiting order). For integer
+deltas a sweep whose deltas fit a short table (at most ``max(n / 4, 64)``
+integers below the bound or inside ``beta d < 40``) precomputes ``ceil(exp(-beta
+d) 2**53)`` for each and compares the draw's top 53 bits with it: ``u = k /
+2**53 < p`` holds exactly when ``k < ceil(p 2**53)``, so the table decides bit
+for bit as ``u < exp(-beta d)`` would. The heat
 bath has the same kind of table (``_fill_heat_table``), exact against the
 generic kernel's ``u * (1 + exp(z)) < 1``, with the generic kernel's draws.
+
+**Visiting order.** A sequential Metropolis sweep visits the variables class
+by class of a fixed greedy colouring of the coupling graph
+(:func:`~combopt._kernels.flip_classes.colour_classes`, computed once at
+lowering; ``lower_flips(..., colour=True)`` relabels ``K`` and ``L`` so that
+each class is contiguous), each class in increasing variable order: still one
+attempt per variable per sweep, as SA, in a fixed permuted order. As no two
+variables of a class are coupled, :func:`_class_sweep` decides a block of
+one class at once from the fields at its start -- delta, table index and
+draw per attempt (splitmix64 is counter-based, so the ``j``-th draw is
+computed directly), with no data-dependent branch under a table -- gathers
+the accepted labels, and then flips them in order: exactly the sequential
+sweep in that order, with the same draws, energies and target stop, at a
+measured 1.3-1.5x the speed of one attempt at a time on sparse graphs
+(mispredicted accept branches were the cost). Integer dense rows are then
+added four at a time. Where the classes are short on average (below
+:data:`MIN_CLASS_SIZE`, near-dense couplings) the sweep keeps the order but
+takes one attempt at a time (:func:`_table_sweep`, :func:`_sweep`). Random
+order and the heat bath keep the variables' own labels.
 
 The per-read fields live in an array the solver keeps next to the
 :data:`~combopt._kernels.strategies.ReadState` (filled from ``x_idx`` on a
