@@ -188,11 +188,12 @@ def lower_flips(problem, values, offsets, colour=False) -> FlipModel:
         order, starts = colour_classes(K if dense else (K.indptr, K.indices))
         if n < MIN_CLASS_SIZE * (starts.shape[0] - 1):
             starts = starts[:0]  # the order stays: one attempt at a time
-        K = K[np.ix_(order, order)] if dense else sp.csr_array(K[order][:, order])
         linear = linear[order]
     if dense:
-        couplings = FlipDense(np.ascontiguousarray(K, dtype=coupling_dtype))
+        K = np.asarray(K, dtype=coupling_dtype)  # permuted in the small type: no float64 copy
+        couplings = FlipDense(np.ascontiguousarray(K[np.ix_(order, order)] if colour else K))
     else:
+        K = sp.csr_array(K[order][:, order]) if colour else K
         K.sort_indices()
         index = np.int32 if n < 2**31 else np.int64
         couplings = FlipSparse(
@@ -237,8 +238,7 @@ def _flip_row_impl(model, fields, i, sign):
 
 @njit(cache=True)
 def _fill_fields(model, linear, x, order, fields):
-    """``fields = L + K t`` (label ``q`` is variable ``order[q]``) summed in float64 (exact
-    on integer data), then stored."""
+    """``fields = L + K t`` in the labels of ``order``, summed in float64 (exact on integers)."""
     n = x.shape[0]
     acc = linear.copy()
     for q in range(n):
