@@ -301,6 +301,10 @@ def test_a_coloured_lowering_relabels_the_couplings_class_by_class(density):
     short = anneal2.MIN_CLASS_SIZE * (starts.shape[0] - 1) > 200
     assert coloured.starts.tolist() == ([] if short else starts.tolist())
     assert short == (density == 0.5)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(anneal2, "MAX_CLASS_N", 199)  # large problems keep their own order
+        large = _lowered(Q, linear, pairs, colour=True)
+    assert large.order.tolist() == list(range(200)) and large.starts.size == 0
 
 
 def test_dense_rows_from_the_density_threshold_up():

@@ -58,8 +58,10 @@ measured 1.3-1.5x the speed of one attempt at a time on sparse graphs
 (mispredicted accept branches were the cost). Integer dense rows are then
 added four at a time. Where the classes are short on average (below
 :data:`MIN_CLASS_SIZE`, near-dense couplings) the sweep keeps the order but
-takes one attempt at a time (:func:`_table_sweep`, :func:`_sweep`). Random
-order and the heat bath keep the variables' own labels.
+takes one attempt at a time (:func:`_table_sweep`, :func:`_sweep`). Beyond
+:data:`MAX_CLASS_N` variables, where memory traffic rather than branches is
+the cost, sequential sweeps visit the variables in their own order, one
+attempt at a time, as do random order and the heat bath.
 
 The per-read fields live in an array the solver keeps next to the
 :data:`~combopt._kernels.strategies.ReadState` (filled from ``x_idx`` on a
@@ -101,6 +103,11 @@ DENSE_FLIP_MAX_BYTES = 2**27
 #: (sweep kernel alone, same order): 1.11x at a mean of 33 (bqp 10%, n = 1000), 1.0x
 #: at 14 (30%), 0.8x at 2 (fully dense); 1.3-1.5x on the sparse graphs (means >= 800).
 MIN_CLASS_SIZE = 16
+#: ... and up to this many variables; beyond, the variables keep their own order and
+#: labels (measured, sweep by classes against one attempt at a time in the variables'
+#: order: 1.15-1.3x at n = 3 * 10**5, 0.85-0.9x at 10**6 on the torus and 3-regular
+#: graphs, where memory traffic rather than branches is the cost).
+MAX_CLASS_N = 2**19
 _EXACT_INT16 = 2.0**15
 _EXACT_INT32 = 2.0**31
 _EXACT_FLOAT64 = 2.0**53
@@ -121,7 +128,8 @@ def lower_flips(problem, values, offsets, colour=False) -> FlipModel:
     colour : bool
         Relabel the variables class by class of
         :func:`~combopt._kernels.flip_classes.colour_classes` (the visiting
-        order of sequential Metropolis sweeps); otherwise the labels stay.
+        order of sequential Metropolis sweeps) when ``n <= MAX_CLASS_N``;
+        otherwise the labels stay.
 
     Returns
     -------
@@ -134,8 +142,8 @@ def lower_flips(problem, values, offsets, colour=False) -> FlipModel:
         ``couplings`` and ``linear`` are in the labels of ``order`` (int64,
         (n,): label ``q`` is variable ``order[q]``), whose classes start at
         ``starts`` (int64, (C + 1,); empty when not coloured -- ``order`` is then
-        the identity -- or when the classes are shorter than :data:`MIN_CLASS_SIZE`
-        on average).
+        the identity, as beyond :data:`MAX_CLASS_N` variables -- or when the
+        classes are shorter than :data:`MIN_CLASS_SIZE` on average).
 
     Examples
     --------
@@ -184,7 +192,7 @@ def lower_flips(problem, values, offsets, colour=False) -> FlipModel:
         integral = integral and bound < _EXACT_FLOAT64
         dtype = coupling_dtype = np.float64
     order, starts = np.arange(n, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if colour:
+    if colour and n <= MAX_CLASS_N:
         order, starts = colour_classes(K if dense else (K.indptr, K.indices))
         if n < MIN_CLASS_SIZE * (starts.shape[0] - 1):
             starts = starts[:0]  # the order stays: one attempt at a time
