@@ -129,12 +129,15 @@ class _Runner:
         self.anneal_flips: tuple | None = None
         quadratic = type(problem) in (DenseQuadratic, SparseQuadratic)
         if isinstance(strategy, Annealing) and two_valued and quadratic:
-            model = anneal2.lower_flips(problem, values, offsets)
+            # Sequential Metropolis sweeps visit the variables class by class of a colouring.
+            colour = strategy.order == "sequential" and strategy.rule == "metropolis"
+            model = anneal2.lower_flips(problem, values, offsets, colour)
             reads, n = state.x_idx.shape
             fields = np.zeros((reads, n), dtype=model.dtype)
             ready = np.zeros(reads, dtype=np.int64)
             self.anneal_flips = (
-                model.couplings, model.linear, model.integral, model.bound, fields, ready
+                model.couplings, model.linear, model.integral, model.bound, model.order,
+                model.starts, fields, ready,
             )
         self.flip_state: tuple = ()
         if isinstance(strategy, Tabu):

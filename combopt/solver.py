@@ -60,6 +60,7 @@ from combopt.objectives import (
 )
 from combopt.strategies import (
     STRATEGIES,
+    Annealing,
     Auto,
     ProblemFeatures,
     Tabu,
@@ -484,6 +485,10 @@ def warmup() -> float:
     tiny = np.array([[1.0, -1.0], [0.0, 2.0]])
     for Q in (chain, star, full, 200 * chain, 0.3 * chain, 200 * tiny, 0.3 * tiny):
         solve(QuadraticObjective(Q), Domain.binary(), strategy="anneal", max_iterations=1, seed=0)
+    # Sequential Metropolis colours the coupling graph at lowering (CSR and dense rows).
+    for Q in (chain, full):
+        solve(QuadraticObjective(Q), Domain.binary(), strategy=Annealing(rule="metropolis"),
+              max_iterations=1, seed=0)
     # Tabu on tournament trees with breakout perturbations (sparse two-valued problems).
     breakout = Tabu(moves="tree", perturbation="adaptive")
     for domain in (Domain.binary(), Domain.spin()):

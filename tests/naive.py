@@ -182,32 +182,44 @@ def paper_algorithm2(energy, domains, x0, rng_state: int, iterations: int):
     return x, errors
 
 
-def metropolis_two_valued(energy, domains, x0, rng_state: int, betas, sequential=True):
+def metropolis_two_valued(
+    energy, domains, x0, rng_state: int, betas, sequential=True, order=None, target=-math.inf
+):
     """Metropolis sweeps over two-valued domains, drawing one number for every attempt.
 
-    The rule of ``combopt._kernels.anneal2``: each step picks a variable (in
-    order, or ``SplitMix64.below(n)``), computes the flip's delta by two full
-    energy evaluations, draws ``u = (next_u64 >> 11) / 2**53`` and accepts when
-    ``beta * delta <= 0`` or ``beta * delta < 40`` and ``u < exp(-beta * delta)``.
+    The rule of ``combopt._kernels.anneal2``: each step picks a variable (the
+    next of ``order``, by default ``0..n-1``, or ``SplitMix64.below(n)``),
+    computes the flip's delta by two full energy evaluations, draws ``u =
+    (next_u64 >> 11) / 2**53`` and accepts when ``beta * delta <= 0`` or
+    ``beta * delta < 40`` and ``u < exp(-beta * delta)``. The run stops right
+    after an accepted flip that reaches ``energy <= target``.
 
-    Returns the energy after each sweep and the state after each sweep.
+    Returns the energy and the state after each sweep (the last one cut
+    short at the target), and the number of attempts made.
     """
     x = np.array(x0, dtype=float)
     rng = SplitMix64(rng_state)
     n = len(x)
-    energies, states = [], []
+    order = range(n) if order is None else list(order)
+    energies, states, attempts = [], [], 0
+    e = energy(x)
     for beta in betas:
         for step in range(n):
-            i = step if sequential else rng.below(n)
+            i = order[step] if sequential else rng.below(n)
             y = x.copy()
             y[i] = domains[i][1] if x[i] == domains[i][0] else domains[i][0]
-            z = beta * (energy(y) - energy(x))
+            z = beta * (energy(y) - e)
             u = (rng.next_u64() >> 11) / 2.0**53
+            attempts += 1
             if z <= 0.0 or (z < 40.0 and u < math.exp(-z)):
-                x = y
-        energies.append(energy(x))
+                x, e = y, energy(y)
+                if e <= target:
+                    break
+        energies.append(e)
         states.append(x.copy())
-    return energies, states
+        if e <= target:
+            break
+    return energies, states, attempts
 
 
 def lenet_logits(conv, head_weights, head_biases, image):

@@ -1,7 +1,9 @@
 """The two-valued annealing kernels (combopt/_kernels/anneal2.py) against references.
 
 * Metropolis: the slow sweep of ``tests/naive.py`` (full energy evaluations,
-  the same random stream) on integer data, where every delta is exact.
+  the same random stream, sequential sweeps in the colour-class order of the
+  lowering) on integer data, where every delta is exact; the colouring itself
+  (no coupling inside a class, every variable in one class).
 * Heat bath: the generic kernel, which makes the same draws.
 * Both: results independent of the thread count and the chunking, fields
   stored as integers only when that is exact, and the Boltzmann distribution
@@ -22,7 +24,7 @@ from hypothesis.extra import numpy as hnp
 import combopt._driver
 import combopt.solver
 from combopt import Annealing, Domain, solve
-from combopt._kernels import anneal2
+from combopt._kernels import anneal2, flip_classes
 from combopt.objectives import QuadraticObjective
 
 PAIRS = [(0.0, 1.0), (-1.0, 1.0), (-2.0, 3.0)]
@@ -58,20 +60,28 @@ def integer_cases(draw):
     integer_cases(),
     st.sampled_from(["dense", "sparse"]),
     st.sampled_from(["sequential", "random"]),
+    st.booleans(),
     st.integers(0, 2**32 - 1),
 )
-def test_metropolis_makes_the_moves_of_the_slow_reference(case, representation, order, seed):
+def test_metropolis_makes_the_moves_of_the_slow_reference(
+    case, representation, order, by_class, seed
+):
     Q, linear, domains, x0 = case
     objective = QuadraticObjective(Q, linear, representation=representation)
     strategy = Annealing(beta_range=(0.05, 3.0), num_sweeps=12, rule="metropolis", order=order)
-    result = solve(objective, Domain.per_variable(domains), strategy=strategy, initial=x0,
-                   seed=seed, polish=False)
+    with pytest.MonkeyPatch.context() as m:
+        # Classes of any size swept a class at a time, or one attempt at a time.
+        m.setattr(anneal2, "MIN_CLASS_SIZE", 1 if by_class else 10**9)
+        result = solve(objective, Domain.per_variable(domains), strategy=strategy, initial=x0,
+                       seed=seed, polish=False)
 
     def energy(x):
         return naive.quadratic_energy(Q, linear, 0.0, x)
 
-    energies, states = naive.metropolis_two_valued(
-        energy, domains, x0, _read_rng(seed), strategy.betas(0.05, 3.0), order == "sequential"
+    sequential = order == "sequential"
+    energies, states, _ = naive.metropolis_two_valued(
+        energy, domains, x0, _read_rng(seed), strategy.betas(0.05, 3.0), sequential,
+        _sweep_order(objective, domains) if sequential else None,
     )
     assert result.trace[0].tolist() == energies
     # The saved best is the state after the first sweep that reached the lowest energy.
@@ -104,10 +114,14 @@ def test_heat_bath_makes_the_moves_of_the_generic_kernel(density, order, scale, 
 
 
 @pytest.mark.parametrize("rule", ["metropolis", "heat-bath"])
-def test_results_do_not_depend_on_the_thread_count_or_the_chunking(rule, monkeypatch):
+@pytest.mark.parametrize("data", ["real", "integer"])  # float64 fields; tables (class sweeps)
+def test_results_do_not_depend_on_the_thread_count_or_the_chunking(rule, data, monkeypatch):
     rng = np.random.default_rng(4)
     Q = sp.random(300, 300, density=0.02, random_state=4) * 7.3  # real data: float64 fields
-    objective = QuadraticObjective(Q, rng.normal(size=300))
+    linear = rng.normal(size=300)
+    if data == "integer":
+        Q, linear = Q.ceil(), np.round(linear)
+    objective = QuadraticObjective(Q, linear)
     kwargs = {"strategy": Annealing(rule=rule, num_sweeps=30), "num_reads": 3, "seed": 7}
     reference = solve(objective, Domain.spin(), **kwargs)
     threads = numba.get_num_threads()
@@ -124,10 +138,121 @@ def test_results_do_not_depend_on_the_thread_count_or_the_chunking(rule, monkeyp
         assert reference.evaluations == other.evaluations
 
 
-def _lowered(Q, linear, pairs):
-    objective = QuadraticObjective(Q, linear)
+def _lowered(Q, linear, pairs, colour=False, representation="auto"):
+    objective = QuadraticObjective(Q, linear, representation=representation)
     values, offsets = Domain.per_variable(pairs).lower(len(pairs))
-    return anneal2.lower_flips(objective._lower()[0], values, offsets)
+    return anneal2.lower_flips(objective._lower()[0], values, offsets, colour)
+
+
+def _sweep_order(objective, domains):
+    """The variables in the order a sequential Metropolis sweep of the solver visits them."""
+    values, offsets = Domain.per_variable(domains).lower(len(domains))
+    return anneal2.lower_flips(objective._lower()[0], values, offsets, colour=True).order
+
+
+def _integer_model(n, density, seed, scale=3):
+    """A random sparse integer QUBO/Ising objective (CSR rows below 8% density)."""
+    rng = np.random.default_rng(seed)
+    Q = sp.random(n, n, density=density, random_state=seed,
+                  data_rvs=lambda k: rng.integers(-scale, scale + 1, k).astype(float))
+    linear = rng.integers(-scale, scale + 1, n).astype(float)
+    return QuadraticObjective(Q, linear), Q.toarray(), linear
+
+
+@given(
+    st.integers(1, 40),
+    st.floats(0.0, 1.0),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_colour_classes_partition_the_variables_into_independent_sets(n, density, dense, seed):
+    rng = np.random.default_rng(seed)
+    A = np.triu(rng.random((n, n)) < density, 1)
+    A = (A | A.T).astype(np.int8)
+    if dense:
+        order, starts = flip_classes.colour_classes(A)
+    else:
+        np.fill_diagonal(A, rng.integers(0, 2, n))  # a stored diagonal entry is no edge
+        csr = sp.csr_array(A)
+        order, starts = flip_classes.colour_classes((csr.indptr, csr.indices))
+        np.fill_diagonal(A, 0)
+    assert sorted(order.tolist()) == list(range(n))
+    assert starts[0] == 0 and starts[-1] == n and np.all(np.diff(starts) > 0)
+    for c in range(starts.shape[0] - 1):
+        members = order[starts[c]:starts[c + 1]]
+        assert np.all(np.diff(members) > 0)
+        assert not A[np.ix_(members, members)].any()
+    # Greedy: a variable's class is the smallest none of its earlier-coloured neighbours hold,
+    # so it has a neighbour in every lower class, and there are at most max degree + 1 classes.
+    colour = np.empty(n, dtype=np.int64)
+    for c in range(starts.shape[0] - 1):
+        colour[order[starts[c]:starts[c + 1]]] = c
+    assert starts.shape[0] - 1 <= A.sum(axis=1).max(initial=0) + 1
+    for v in range(n):
+        assert set(colour[A[v] != 0]) >= set(range(colour[v]))
+
+
+@pytest.mark.parametrize(
+    ("n", "density", "scale"), [(2600, 0.0005, 3), (600, 0.1, 50)]  # CSR rows, dense rows
+)
+@pytest.mark.parametrize("domain", [[0.0, 1.0], [-1.0, 1.0]])
+def test_class_sweeps_make_the_moves_of_the_slow_reference_on_large_classes(
+    n, density, scale, domain
+):
+    # n = 2600 at 0.05% density: classes of 1167, 1060, 365 and 8, two longer than a poll
+    # block; n = 600 at 10%: dense rows, about 25 classes (the rows four at a time), and
+    # deltas too large for a table in the hot sweeps (the exp test).
+    objective, Q, linear = _integer_model(n, density, 11, scale)
+    domains = [domain] * n
+    order = _sweep_order(objective, domains)
+    values, offsets = Domain.per_variable(domains).lower(n)
+    lowered = anneal2.lower_flips(objective._lower()[0], values, offsets, colour=True)
+    assert lowered.starts.shape[0] > 1
+    assert isinstance(lowered.couplings, anneal2.FlipDense) == (density == 0.1)
+    x0 = np.random.default_rng(1).choice(domain, (3, n))
+    strategy = Annealing(beta_range=(0.1, 2.0), num_sweeps=3, rule="metropolis")
+    result = solve(objective, Domain.per_variable(domains), strategy=strategy, initial=x0, seed=9,
+                   polish=False, num_reads=3)  # three reads on the thread pool
+    sparse_Q = sp.csr_array(Q)
+
+    def energy(x):  # exact on integer data: every partial sum is a small integer
+        return float(x @ (sparse_Q @ x) + linear @ x)
+
+    for r in range(3):
+        energies, states, _ = naive.metropolis_two_valued(
+            energy, domains, x0[r], _read_rng(9, r), strategy.betas(0.1, 2.0), order=order
+        )
+        assert result.trace[r].tolist() == energies
+        assert result.samples[r].tolist() == states[int(np.argmin(energies))].tolist()
+
+
+def test_class_sweeps_stop_right_after_the_flip_that_reaches_the_target():
+    objective, Q, linear = _integer_model(1500, 0.002, 12)
+    domains = [[-1.0, 1.0]] * 1500
+    order = _sweep_order(objective, domains)
+    x0 = np.ones(1500)
+    strategy = Annealing(beta_range=(0.5, 3.0), num_sweeps=6, rule="metropolis")
+    betas = strategy.betas(0.5, 3.0)
+    sparse_Q = sp.csr_array(Q)
+
+    def energy(x):
+        return float(x @ (sparse_Q @ x) + linear @ x)
+
+    full, _, _ = naive.metropolis_two_valued(energy, domains, x0, _read_rng(4), betas, order=order)
+    target = (full[2] + full[3]) / 2  # reached mid-sweep, in the fourth sweep
+    energies, states, attempts = naive.metropolis_two_valued(
+        energy, domains, x0, _read_rng(4), betas, order=order, target=target
+    )
+    assert 3 * 1500 < attempts < 4 * 1500
+    for chunk in (None, 0.0):  # one call, and a call per sweep
+        with pytest.MonkeyPatch.context() as m:
+            if chunk is not None:
+                m.setattr(combopt._driver, "_CHUNK_SECONDS", chunk)
+            result = solve(objective, Domain.spin(), strategy=strategy, initial=x0, seed=4,
+                           polish=False, target_energy=target)
+        assert result.evaluations == attempts
+        assert result.energies[0] == energies[-1] <= target
+        assert result.samples[0].tolist() == states[-1].tolist()
 
 
 def test_fields_are_integers_only_when_every_sum_is_an_exact_integer():
@@ -152,6 +277,34 @@ def test_fields_are_integers_only_when_every_sum_is_an_exact_integer():
     assert large.integral and large.dtype is np.float64  # bound 12 * 2**29 >= 2**31
     real = _lowered(Q, [0.5, 0.0], [[0.0, 1.0], [0.0, 1.0]])
     assert not real.integral and real.dtype is np.float64
+
+
+@pytest.mark.parametrize("density", [0.03, 0.5])  # CSR rows and dense rows
+def test_a_coloured_lowering_relabels_the_couplings_class_by_class(density):
+    _, Q, linear = _integer_model(200, density, 5)
+    pairs = [[0.0, 1.0]] * 200
+    plain, coloured = _lowered(Q, linear, pairs), _lowered(Q, linear, pairs, colour=True)
+    assert plain.order.tolist() == list(range(200)) and plain.starts.size == 0
+    order = coloured.order
+
+    def matrix(model):
+        if isinstance(model.couplings, anneal2.FlipDense):
+            return model.couplings.couplings
+        K = model.couplings
+        return sp.csr_array((K.data, K.indices, K.indptr), shape=(200, 200)).toarray()
+
+    assert np.array_equal(matrix(coloured), matrix(plain)[np.ix_(order, order)])
+    assert np.array_equal(coloured.linear, plain.linear[order])
+    classes, starts = flip_classes.colour_classes(matrix(plain))
+    assert np.array_equal(order, classes)
+    # Sparse couplings sweep by classes (a mean class size of 25); near-dense ones do not.
+    short = anneal2.MIN_CLASS_SIZE * (starts.shape[0] - 1) > 200
+    assert coloured.starts.tolist() == ([] if short else starts.tolist())
+    assert short == (density == 0.5)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(anneal2, "MAX_CLASS_N", 199)  # large problems keep their own order
+        large = _lowered(Q, linear, pairs, colour=True)
+    assert large.order.tolist() == list(range(200)) and large.starts.size == 0
 
 
 def test_dense_rows_from_the_density_threshold_up():

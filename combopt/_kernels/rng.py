@@ -6,7 +6,10 @@ stream therefore depends only on the seed and its index, never on the number
 of threads or reads. splitmix64 (Steele, Lea & Flood 2014) passes BigCrush and
 needs one word of state, which keeps the hot loop in registers.
 
-Functions take the state and return ``(new_state, output)``.
+Functions take the state and return ``(new_state, output)``. The generator is
+counter-based: the ``j``-th output after ``state`` is ``mix64(state + j *
+GAMMA)`` (:func:`mix64`, :func:`skip`), so a block of draws can be computed
+independently of one another (vectorised) and the state moved past them at once.
 """
 
 import numpy as np
@@ -24,13 +27,33 @@ _INV_2_53 = 1.0 / 9007199254740992.0
 
 
 @njit(cache=True, inline="always")
+def mix64(z):
+    """splitmix64's output function: the 64 random bits of the counter value ``z``."""
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def skip(state, k):
+    """The state ``k`` draws on: ``mix64(skip(state, j))`` is the ``j``-th draw after ``state``.
+
+    Examples
+    --------
+    >>> s, first = next_u64(np.uint64(7))
+    >>> s, second = next_u64(np.uint64(s))
+    >>> t = np.uint64(skip(np.uint64(7), 2))  # numba returns Python ints: back to uint64
+    >>> int(t) == int(s), int(mix64(t)) == int(second)
+    (True, True)
+    """
+    return np.uint64(state) + np.uint64(k) * _GAMMA
+
+
+@njit(cache=True, inline="always")
 def next_u64(state):
     """Advance ``state``; return ``(state, 64 random bits)``."""
     state = np.uint64(state) + _GAMMA
-    z = state
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return state, z ^ (z >> _S31)
+    return state, mix64(state)
 
 
 @njit(cache=True, inline="always")
