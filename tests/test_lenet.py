@@ -233,3 +233,16 @@ def test_train_lenet_lowers_the_error_and_reports_the_four_metrics():
     assert record.train_error == pytest.approx(end["train_error"])
     assert record.seconds > 0 and record.pretrain_seconds > 0
     assert len(record.config["final_scales"]) == 10 == len(CONV_SHAPES) + 6
+
+
+def test_train_lenet_from_the_straight_through_start():
+    """``ste_start``: Algorithm 1 and CoNNTrA start from the STE network, whose time
+    stays in ``ste``, apart from CoNNTrA's ``seconds``."""
+    X, y = _synthetic(240, seed=11)
+    data = Dataset("synthetic", X[:200], y[:200], X[200:], y[200:], "200 / 40 synthetic images")
+    record = train_lenet(data, max_iterations=1, conv_batch=50, head_batch=100, epochs=1,
+                         fit_scales_batch=100, seed=0, ste_epochs=1, ste_start=True)
+    assert record.config["start"] == "ste" and record.ste["seconds"] > 0
+    assert record.memory_kb == 15.427 and record.seconds > 0
+    with pytest.raises(ValueError, match="ste_epochs"):
+        train_lenet(data, max_iterations=1, ste_start=True)

@@ -55,6 +55,7 @@ from combopt._kernels.nn_dense_base import (  # noqa: F401  (re-exported)
     _trial_loss,
     cache_layout,
 )
+from combopt._kernels.nn_hidden import _apply_hidden, _hidden_deltas
 from combopt._kernels.nn_output import _apply_output, _output_deltas
 from combopt._kernels.protocol import is_kind, obj_apply, obj_deltas, obj_init
 
@@ -87,8 +88,11 @@ def dense_deltas(p, values, offsets, x_idx, cache, i, out):
     zbuf = np.empty(p.sizes[p.sizes.shape[0] - 1])
     bufa = np.empty(p.max_width)
     bufb = np.empty(p.max_width)
-    if layer == p.sizes.shape[0] - 2 and n_vals > 1:
+    n_layers = p.sizes.shape[0] - 1
+    if layer == n_layers - 1 and n_vals > 1:
         _output_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf, bufa, bufb)
+    elif n_layers - 3 <= layer < n_layers - 1:
+        _hidden_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out)
     else:
         _generic_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out, zbuf, bufa, bufb)
     inv_n = 1.0 / p.n_samples
@@ -150,8 +154,12 @@ def dense_apply(p, values, offsets, x_idx, cache, i, k):
     if d == 0.0:
         return
     layer, j, u = _locate(p, i)
-    if layer == p.sizes.shape[0] - 2:
+    n_layers = p.sizes.shape[0] - 1
+    if layer == n_layers - 1:
         cache[0] += _apply_output(p, cache, layer, j, u, d)
+        return
+    if n_layers - 3 <= layer:
+        cache[0] += _apply_hidden(p, cache, layer, j, u, d)
         return
     total = 0.0
     for t in range(_touched_count(p, layer, j)):

@@ -45,6 +45,7 @@ class Task:
     loss: str = "cross_entropy"
     refit_scales: bool = False
     ste_epochs: int = 0
+    ste_start: bool = False
 
 
 TASKS = {
@@ -65,6 +66,7 @@ TASKS = {
                       ste_epochs=3),
     "mnist-lenet": Task(
         "mnist", (), max_iterations=2, segments=2, pretrain_iter=3, network="lenet",
+        ste_epochs=1, ste_start=True,
         paper={"table": "II", "train_error": 2.60, "val_error": 2.39, "memory_kb": 20.30,
                "seconds": 4871.04},
     ),
@@ -168,7 +170,7 @@ def run_task(
         record = train_lenet(data, task=name, domain=domain, loss=loss, seed=seed,
                              max_iterations=max_iterations, epochs=task.pretrain_iter,
                              refit_scales=refit_scales, ste_epochs=ste_epochs,
-                             callback=callback)
+                             ste_start=task.ste_start and ste_epochs > 0, callback=callback)
         return record, task.paper
     record = train_conntra(
         data, task.hidden, task=name, domain=domain, loss=loss, seed=seed,
