@@ -78,3 +78,26 @@ def test_ste_lenet_returns_ternary_tensors():
     net, _ = ste_lenet(LeNet.initial(0), X, y, epochs=1, batch_size=8)
     assert all(_is_ternary(t) for t in net.tensors())
     assert net.num_parameters == 61706
+
+
+def test_ste_reports_its_progress_once_per_percent_at_most():
+    data = load_iris()
+    start = DenseNet([np.zeros((4, 3))], [np.zeros(3)])
+    heard = []
+    # 120 samples in batches of 7: 18 steps an epoch, 900 steps in all.
+    ste_dense(start, data.X_train, data.y_train, epochs=50, batch_size=7, callback=heard.append)
+    assert len(heard) == 100 and heard[-1] == 1.0
+    assert all(a < b for a, b in itertools.pairwise(heard))
+
+
+def test_the_cli_bar_shows_the_stages_before_conntra(monkeypatch):
+    # On a terminal, `combopt train` names the straight-through stage while it runs.
+    pytest.importorskip("tqdm")
+    from fake_terminal import Terminal
+
+    from combopt.cli import main
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["train", "iris", "--seed", "0", "--max-iterations", "1", "--json"]) == 0
+    assert "iris: straight-through" in terminal.text and "iris: CoNNTrA" in terminal.text

@@ -93,6 +93,8 @@ def _handle(args) -> int:
             ste_epochs=args.ste_epochs, from_scratch=args.from_scratch,
             callback=lambda point: update(point.percent, f"{args.task}: CoNNTrA",
                                           train_error=f"{point.train_error:.2f}%"),
+            # The stages before CoNNTrA that report progress (LeNet pretraining, STE).
+            stage_callback=lambda stage, done: update(100.0 * done, f"{args.task}: {stage}"),
         )
     out = record.to_dict()
     out["paper"] = paper

@@ -224,8 +224,36 @@ def lenet_loss_and_grad(params, images, y):
     return loss, [dw1, db1, dw2, db2, *grads_dense]
 
 
+def step_reporter(callback, steps: int):
+    """A ``report()`` to call after each of ``steps`` steps: ``callback(fraction)`` per percent.
+
+    A training loop's progress for a progress bar, at most 100 calls however
+    many steps (``callback`` None: ``report()`` does nothing).
+
+    Examples
+    --------
+    >>> heard = []
+    >>> report = step_reporter(heard.append, 400)
+    >>> for _ in range(400):
+    ...     report()
+    >>> len(heard), heard[0], heard[-1]
+    (100, 0.01, 1.0)
+    """
+    done, last = [0], [0]
+
+    def report() -> None:
+        done[0] += 1
+        percent = 100 * done[0] // max(steps, 1)
+        if callback is not None and percent > last[0]:
+            last[0] = percent
+            callback(done[0] / steps)
+
+    return report
+
+
 def pretrain_lenet(
-    X, y, *, epochs: int = 3, batch_size: int = 128, learning_rate: float = 1e-3, seed: int = 0
+    X, y, *, epochs: int = 3, batch_size: int = 128, learning_rate: float = 1e-3, seed: int = 0,
+    callback=None,
 ):
     """Float pretraining of a :class:`LeNet` by backpropagation (Adam, float32).
 
@@ -239,6 +267,8 @@ def pretrain_lenet(
         Passes over the data, minibatch size and Adam step.
     seed : int
         Initialisation and shuffling.
+    callback : callable, optional
+        Called with the fraction of the minibatch steps done, once per percent.
 
     Returns
     -------
@@ -270,6 +300,7 @@ def pretrain_lenet(
     squares = [np.zeros_like(p) for p in params]
     rng = np.random.default_rng(seed)
     beta1, beta2, eps, step = 0.9, 0.999, 1e-8, 0
+    report = step_reporter(callback, epochs * -(-len(y) // batch_size))
     for _ in range(epochs):
         order = rng.permutation(len(y))
         for first in range(0, len(y), batch_size):
@@ -283,6 +314,7 @@ def pretrain_lenet(
                 v *= beta2
                 v += (1 - beta2) * g * g
                 p -= (rate * m / (np.sqrt(v) + eps)).astype(np.float32)
+            report()
     params = [p.astype(np.float64) for p in params]
     head = DenseNet(params[4::2], params[5::2])
     return LeNet(tuple(params[:4]), head), time.perf_counter() - t0

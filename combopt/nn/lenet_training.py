@@ -47,6 +47,7 @@ from combopt.nn.training import (
     finite_set,
     refit_output_scales,
     scaled_domain,
+    stage_progress,
 )
 from combopt.objectives import DenseNetObjective, LeNetConvObjective
 from combopt.provenance import versions
@@ -127,6 +128,7 @@ def train_lenet(
     ste_epochs: int = 0,
     ste_start: bool = False,
     callback: Callable[[CurvePoint], None] | None = None,
+    stage_callback: Callable[[str, float], None] | None = None,
 ) -> TrainingRecord:
     """Train a finite-domain LeNet by the paper's pipeline; measure the four metrics.
 
@@ -178,6 +180,9 @@ def train_lenet(
         ``seconds``, which count the stages after this warm start.
     callback : callable, optional
         Called with each :class:`~combopt.nn.training.CurvePoint`.
+    stage_callback : callable, optional
+        ``stage_callback(stage, fraction)`` during the float pretraining and the
+        straight-through stage, at most once per percent.
 
     Returns
     -------
@@ -200,7 +205,10 @@ def train_lenet(
 
     # 1. Backpropagation.
     if pretrained is None:
-        net, pretrain_seconds = pretrain_lenet(X_tr, y_tr, epochs=epochs, seed=seed)
+        net, pretrain_seconds = pretrain_lenet(
+            X_tr, y_tr, epochs=epochs, seed=seed,
+            callback=stage_progress(stage_callback, "pretraining"),
+        )
         method = f"backpropagation (numpy LeNet, Adam, {epochs} epochs, float32 training)"
     else:
         net, pretrain_seconds, method = pretrained, 0.0, "given float network"
@@ -214,7 +222,10 @@ def train_lenet(
 
     ste = None
     if ste_epochs:
-        ste_net, ste_seconds = ste_lenet(net, X_tr, y_tr, epochs=ste_epochs, seed=seed)
+        ste_net, ste_seconds = ste_lenet(
+            net, X_tr, y_tr, epochs=ste_epochs, seed=seed,
+            callback=stage_progress(stage_callback, "straight-through"),
+        )
         ste = ste_record(f"straight-through ternary (TWN, Adam, {ste_epochs} epochs from the "
                          "float network)", ste_net, X_tr, y_tr, X_va, y_va, ste_seconds,
                          epochs=int(ste_epochs))

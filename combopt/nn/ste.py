@@ -17,12 +17,13 @@ tensor (weights and biases) is ternary, so the packed model has the same
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from combopt._numeric.layers import DenseNet, as_images, sample_losses, softmax
 from combopt._validation import check_count
-from combopt.nn.lenet import LeNet, lenet_loss_and_grad
+from combopt.nn.lenet import LeNet, lenet_loss_and_grad, step_reporter
 
 __all__ = ["STE_THRESHOLD", "ste_dense", "ste_lenet", "ste_record", "ternarize"]
 
@@ -106,26 +107,32 @@ def _dense_grads(weights, biases, activation, X, y, loss):
     return gw, gb
 
 
-def _ste_train(latent, n_samples: int, grads, epochs, batch_size, learning_rate, seed):
+def _ste_train(latent, n_samples: int, grads, epochs, batch_size, learning_rate, seed,
+               callback=None):
     """Adam on the latent floats, gradients taken at their ternary rounding; ``latent``.
 
     ``grads(ternary tensors, sample indices)`` returns one gradient per
     tensor; minibatches are reshuffled every epoch from ``seed``.
+    ``callback(fraction)``, when given, hears of every percent done.
     """
     epochs = check_count("epochs", epochs)
     batch_size = check_count("batch_size", batch_size)
     state = [0, [np.zeros_like(p) for p in latent], [np.zeros_like(p) for p in latent]]
     rng = np.random.default_rng(seed)
+    report = step_reporter(callback, epochs * -(-n_samples // batch_size))
     for _ in range(epochs):
         order = rng.permutation(n_samples)
         for first in range(0, n_samples, batch_size):
             _adam(latent, grads(_ternary(latent), order[first : first + batch_size]), state,
                   learning_rate)
+            report()
     return latent
 
 
+
 def ste_dense(net: DenseNet, X, y, *, loss: str = "cross_entropy", epochs: int = 5,
-              batch_size: int = 256, learning_rate: float = 1e-3, seed: int = 0):
+              batch_size: int = 256, learning_rate: float = 1e-3, seed: int = 0,
+              callback: Callable[[float], None] | None = None):
     """Straight-through ternary training of a dense net from ``net``; ``(ternary net, seconds)``.
 
     Parameters
@@ -139,6 +146,8 @@ def ste_dense(net: DenseNet, X, y, *, loss: str = "cross_entropy", epochs: int =
         Adam on minibatches, reshuffled every epoch.
     seed : int
         The shuffling.
+    callback : callable, optional
+        Called with the fraction of the minibatch steps done, once per percent.
 
     Returns
     -------
@@ -164,18 +173,19 @@ def ste_dense(net: DenseNet, X, y, *, loss: str = "cross_entropy", epochs: int =
 
     t0 = time.perf_counter()
     latent = _ste_train([w.copy() for w in net.weights] + [b.copy() for b in net.biases],
-                        len(y), grads, epochs, batch_size, learning_rate, seed)
+                        len(y), grads, epochs, batch_size, learning_rate, seed, callback)
     tern = _ternary(latent)
     return DenseNet(tern[:n_layers], tern[n_layers:], net.activation), time.perf_counter() - t0
 
 
 def ste_lenet(net: LeNet, X, y, *, epochs: int = 1, batch_size: int = 128,
-              learning_rate: float = 1e-3, seed: int = 0):
+              learning_rate: float = 1e-3, seed: int = 0,
+              callback: Callable[[float], None] | None = None):
     """Straight-through ternary training of a LeNet from ``net``; ``(ternary LeNet, seconds)``.
 
     The same recipe as :func:`ste_dense` on the ten tensors, with the
     backpropagation of :func:`combopt.nn.lenet.lenet_loss_and_grad` (float32,
-    as the float pretraining).
+    as the float pretraining). ``callback`` as for :func:`ste_dense`.
     """
     images = as_images(X).astype(np.float32)
     y = np.asarray(y, dtype=np.int64)
@@ -186,7 +196,8 @@ def ste_lenet(net: LeNet, X, y, *, epochs: int = 1, batch_size: int = 128,
     t0 = time.perf_counter()
     latent = [t.astype(np.float32) for t in (*net.conv, *[
         a for pair in zip(net.head.weights, net.head.biases) for a in pair])]
-    latent = _ste_train(latent, len(y), grads, epochs, batch_size, learning_rate, seed)
+    latent = _ste_train(latent, len(y), grads, epochs, batch_size, learning_rate, seed,
+                        callback)
     tern = _ternary(latent)
     head = DenseNet(tern[4::2], tern[5::2])
     return LeNet(tuple(tern[:4]), head), time.perf_counter() - t0

@@ -108,6 +108,7 @@ def run_task(
     ste_epochs: int | None = None,
     from_scratch: bool = False,
     callback=None,
+    stage_callback=None,
     data=None,
 ) -> tuple[TrainingRecord, dict | None]:
     """Run one named task; return its record and the paper's figures (or ``None``).
@@ -143,6 +144,9 @@ def run_task(
         discretised float network.
     callback : callable, optional
         Receives each :class:`combopt.nn.training.CurvePoint`.
+    stage_callback : callable, optional
+        ``stage_callback(stage, fraction)`` during the stages before CoNNTrA that
+        report it (LeNet pretraining, the straight-through baseline).
     data : Dataset, optional
         The task's data, already loaded by :func:`task_data` (default: load it).
 
@@ -170,14 +174,15 @@ def run_task(
         record = train_lenet(data, task=name, domain=domain, loss=loss, seed=seed,
                              max_iterations=max_iterations, epochs=task.pretrain_iter,
                              refit_scales=refit_scales, ste_epochs=ste_epochs,
-                             ste_start=task.ste_start and ste_epochs > 0, callback=callback)
+                             ste_start=task.ste_start and ste_epochs > 0, callback=callback,
+                             stage_callback=stage_callback)
         return record, task.paper
     record = train_conntra(
         data, task.hidden, task=name, domain=domain, loss=loss, seed=seed,
         max_iterations=max_iterations,
         segments=segments, pretrain_iter=task.pretrain_iter, refit_scales=refit_scales,
         batch_size=task.batch_size if batch_size is None else batch_size, callback=callback,
-        ste_epochs=ste_epochs, from_scratch=from_scratch,
+        ste_epochs=ste_epochs, from_scratch=from_scratch, stage_callback=stage_callback,
     )
     return record, task.paper
 

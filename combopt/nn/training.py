@@ -90,6 +90,22 @@ class TrainingRecord:
         return asdict(self)
 
 
+def stage_progress(stage_callback, stage: str):
+    """``fraction -> stage_callback(stage, fraction)``, or None without a callback.
+
+    Examples
+    --------
+    >>> heard = []
+    >>> stage_progress(lambda *a: heard.append(a), "pretraining")(0.5); heard
+    [('pretraining', 0.5)]
+    >>> stage_progress(None, "pretraining") is None
+    True
+    """
+    if stage_callback is None:
+        return None
+    return lambda fraction: stage_callback(stage, fraction)
+
+
 def finite_set(omega) -> np.ndarray:
     """The sorted distinct values of ``omega``; ``ValueError`` if fewer than two.
 
@@ -228,6 +244,7 @@ def train_conntra(
     ste_epochs: int = 0,
     from_scratch: bool = False,
     callback: Callable[[CurvePoint], None] | None = None,
+    stage_callback: Callable[[str, float], None] | None = None,
 ) -> TrainingRecord:
     """Train a finite-domain classifier by the paper's pipeline; measure everything.
 
@@ -277,6 +294,10 @@ def train_conntra(
         float network; the float network is still trained, as the baseline.
     callback : callable, optional
         Called with each :class:`CurvePoint` as it is measured.
+    stage_callback : callable, optional
+        ``stage_callback(stage, fraction)`` during the stages before CoNNTrA that
+        report it (the straight-through baseline; scikit-learn's
+        pretraining does not), at most once per percent.
 
     Returns
     -------
@@ -313,7 +334,10 @@ def train_conntra(
 
     ste = None
     if ste_epochs:
-        ste_net, ste_seconds = ste_dense(net, X_tr, y_tr, loss=loss, epochs=ste_epochs, seed=seed)
+        ste_net, ste_seconds = ste_dense(
+            net, X_tr, y_tr, loss=loss, epochs=ste_epochs, seed=seed,
+            callback=stage_progress(stage_callback, "straight-through"),
+        )
         ste = ste_record(f"straight-through ternary (TWN, Adam, {ste_epochs} epochs from the "
                          "float network)", ste_net, X_tr, y_tr, X_va, y_va, ste_seconds,
                          epochs=int(ste_epochs))
