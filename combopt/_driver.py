@@ -225,12 +225,10 @@ class _Runner:
         limit nor Ctrl-C can be held up by more than that.
         """
         reads = state.x_idx.shape[0]
-        if reads == 0:  # the compile-only calls
-            kernel(*self.args, state, 0, reads, *tail)
-            return
-        if self.workers == 1 and expected is not None and expected <= _INLINE_SECONDS and (
+        short = self.workers == 1 and expected is not None and expected <= _INLINE_SECONDS and (
             deadline is None or 10.0 * expected <= deadline - time.perf_counter()
-        ):
+        )
+        if reads == 0 or short:  # the compile-only calls (no reads), or a short single block
             kernel(*self.args, state, 0, reads, *tail)
             return
         bounds = np.linspace(0, reads, min(self.workers, reads) + 1).astype(np.int64)

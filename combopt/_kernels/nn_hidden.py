@@ -33,6 +33,25 @@ from combopt._kernels.nn_dense_base import (
 )
 
 
+@njit(cache=True, inline="always")
+def _nonzeros(cache, start, width):
+    """``(positions, values, count)`` of the non-zero ``cache[start:start + width]``.
+
+    A hidden unit's outgoing row of the next (ternary) layer: the samples' loop
+    then runs over its non-zero weights only.
+    """
+    nz = np.empty(width, dtype=np.int64)
+    nzw = np.empty(width)
+    count = 0
+    for k in range(width):
+        w = cache[start + k]
+        if w != 0.0:
+            nz[count] = k
+            nzw[count] = w
+            count += 1
+    return nz, nzw, count
+
+
 @njit(cache=True)
 def _hidden_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out):
     """Summed (not yet averaged) loss changes of every value of a weight of layer
@@ -59,15 +78,7 @@ def _hidden_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out):
     # The next layer's non-zero weights out of unit u (and, two layers up, the
     # output weight rows they feed).
     w_next = p.w_off + p.var_start[layer + 1] + u * next_w
-    nz = np.empty(next_w, dtype=np.int64)
-    nzw = np.empty(next_w)
-    count = 0
-    for k in range(next_w):
-        w = cache[w_next + k]
-        if w != 0.0:
-            nz[count] = k
-            nzw[count] = w
-            count += 1
+    nz, nzw, count = _nonzeros(cache, w_next, next_w)
     a1_off = p.a_off[layer + 1] if two_up else 0
     h1_off = p.h_off[layer + 1] if two_up else 0
     w_top = p.w_off + p.var_start[layer + 2] if two_up else 0
@@ -172,15 +183,7 @@ def _apply_hidden(p, cache, layer, j, u, d):
     z_off = p.a_off[n_layers - 1]
     stats_off = p.stats_off
     w_next = p.w_off + p.var_start[layer + 1] + u * next_w
-    nz = np.empty(next_w, dtype=np.int64)
-    nzw = np.empty(next_w)
-    count = 0
-    for k in range(next_w):
-        w = cache[w_next + k]
-        if w != 0.0:
-            nz[count] = k
-            nzw[count] = w
-            count += 1
+    nz, nzw, count = _nonzeros(cache, w_next, next_w)
     a1_off = p.a_off[layer + 1] if two_up else 0
     h1_off = p.h_off[layer + 1] if two_up else 0
     w_top = p.w_off + p.var_start[layer + 2] if two_up else 0
