@@ -289,6 +289,17 @@ def _touched_count(p, layer, j):
 
 
 @njit(cache=True, inline="always")
+def _touched_input(xindices, xdata, first, cache, h_base, in_w, layer, j, t):
+    """:func:`_touched` from the arrays and offsets alone (``first = xindptr[j]``,
+    ``h_base = h_off[layer - 1] + j``), for loops that keep the problem tuple out."""
+    if layer == 0 and j >= 0:
+        return np.int64(xindices[first + t]), xdata[first + t]
+    if j < 0:
+        return np.int64(t), 1.0
+    return np.int64(t), cache[h_base + t * in_w]
+
+
+@njit(cache=True, inline="always")
 def _touched(p, cache, layer, j, t):
     """``(sample, input value)`` of the ``t``-th sample weight ``(layer, j)`` reaches.
 

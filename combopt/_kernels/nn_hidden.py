@@ -30,6 +30,7 @@ from combopt._kernels.nn_dense_base import (
     _act,
     _loss_of_logits,
     _touched_count,
+    _touched_input,
 )
 
 
@@ -91,15 +92,7 @@ def _hidden_deltas(p, values, lo, n_vals, cur, cache, layer, j, u, out):
     if count == 0:
         return
     for t in range(_touched_count(p, layer, j)):
-        if layer == 0 and j >= 0:
-            n = np.int64(xindices[first + t])
-            h = xdata[first + t]
-        elif j < 0:
-            n = np.int64(t)
-            h = 1.0
-        else:
-            n = np.int64(t)
-            h = cache[h_base + t * in_w]
+        n, h = _touched_input(xindices, xdata, first, cache, h_base, in_w, layer, j, t)
         if h == 0.0:
             continue
         a_old = cache[a_base + n * out_w]
@@ -189,15 +182,7 @@ def _apply_hidden(p, cache, layer, j, u, d):
     w_top = p.w_off + p.var_start[layer + 2] if two_up else 0
     total = 0.0
     for t in range(_touched_count(p, layer, j)):
-        if layer == 0 and j >= 0:
-            n = np.int64(xindices[first + t])
-            h = xdata[first + t]
-        elif j < 0:
-            n = np.int64(t)
-            h = 1.0
-        else:
-            n = np.int64(t)
-            h = cache[h_base + t * in_w]
+        n, h = _touched_input(xindices, xdata, first, cache, h_base, in_w, layer, j, t)
         if h == 0.0:
             continue
         pos = a_base + n * out_w

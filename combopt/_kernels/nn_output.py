@@ -20,6 +20,7 @@ from combopt._kernels.nn_dense_base import (
     LOSS_CROSS_ENTROPY,
     _record,
     _touched_count,
+    _touched_input,
     _trial_loss,
 )
 
@@ -140,15 +141,7 @@ def _output_delta_pair(p, values, lo, cur, cache, layer, j, u, k1, k2, n_vals, t
     prod2 = 1.0
     pending = 0
     for t in range(_touched_count(p, layer, j)):
-        if layer == 0 and j >= 0:
-            n = np.int64(xindices[first + t])
-            h = xdata[first + t]
-        elif j < 0:
-            n = np.int64(t)
-            h = 1.0
-        else:
-            n = np.int64(t)
-            h = cache[h_base + t * in_w]
+        n, h = _touched_input(xindices, xdata, first, cache, h_base, in_w, layer, j, t)
         if h == 0.0:
             continue
         if tabulate:
@@ -213,15 +206,7 @@ def _apply_output(p, cache, layer, j, u, d):
     cross_entropy = p.loss == LOSS_CROSS_ENTROPY
     total = 0.0
     for t in range(_touched_count(p, layer, j)):
-        if layer == 0 and j >= 0:
-            n = np.int64(xindices[first + t])
-            h = xdata[first + t]
-        elif j < 0:
-            n = np.int64(t)
-            h = 1.0
-        else:
-            n = np.int64(t)
-            h = cache[h_base + t * in_w]
+        n, h = _touched_input(xindices, xdata, first, cache, h_base, in_w, layer, j, t)
         if h == 0.0:
             continue
         base = a_off + n * c
