@@ -399,8 +399,15 @@ class _Trace:
         return self.head + self.tail, [*self.head_iterations, np.array(self.tail_iterations)]
 
 
-def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) -> _Search:
-    """Run chunks of iterations until a stopping rule fires; collect traces and progress."""
+def _search(
+    runner: _Runner, max_iterations, time_limit, max_stall, callback, first_expected=None
+) -> _Search:
+    """Run chunks of iterations until a stopping rule fires; collect traces and progress.
+
+    ``first_expected`` is the predicted seconds of the first chunk (one
+    iteration), when the caller knows it is short (see :meth:`_Runner.each_block`);
+    later chunks are predicted from the last one.
+    """
     state = runner.state
     num_reads = state.x_idx.shape[0]
     t_solve = time.perf_counter()
@@ -427,8 +434,8 @@ def _search(runner: _Runner, max_iterations, time_limit, max_stall, callback) ->
             runner.follow_clock(
                 cycle_clock.fractions(done, t_chunk - t_solve + ahead)
             )
-        # A chunk's time is predicted from the last one's (none for the first chunk).
-        expected = per_iteration * n_iters if per_iteration > 0 else None
+        # A chunk's time is predicted from the last one's.
+        expected = per_iteration * n_iters if per_iteration > 0 else first_expected
         runner.run(done, n_iters, trace, deadline=deadline, expected=expected)
         now = time.perf_counter()
         ran = int(np.max(np.nonzero(~np.all(np.isnan(trace), axis=0))[0], initial=-1)) + 1

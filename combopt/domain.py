@@ -16,6 +16,7 @@ with ``alpha`` chosen to minimise the squared quantisation error.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -36,6 +37,16 @@ def _clean_values(values, what: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{what} contains NaN or infinite values")
     return np.unique(arr)
+
+
+@functools.cache
+def _constant(cls: type, values: tuple[float, ...]) -> Domain:
+    """One instance of each named domain.
+
+    A domain is immutable (read-only values, fixed slots), and building one
+    (checks, sorting) costs as much as lowering a small problem.
+    """
+    return cls(values)
 
 
 class Domain:
@@ -95,18 +106,18 @@ class Domain:
 
     @classmethod
     def binary(cls) -> Domain:
-        """The QUBO domain {0, 1}."""
-        return cls([0.0, 1.0])
+        """The QUBO domain {0, 1} (one instance: a domain is immutable)."""
+        return _constant(cls, (0.0, 1.0))
 
     @classmethod
     def spin(cls) -> Domain:
-        """The Ising domain {-1, +1}."""
-        return cls([-1.0, 1.0])
+        """The Ising domain {-1, +1} (one instance)."""
+        return _constant(cls, (-1.0, 1.0))
 
     @classmethod
     def ternary(cls) -> Domain:
-        """The paper's default weight set {-1, 0, +1}."""
-        return cls([-1.0, 0.0, 1.0])
+        """The paper's default weight set {-1, 0, +1} (one instance)."""
+        return _constant(cls, (-1.0, 0.0, 1.0))
 
     # -- properties ---------------------------------------------------------
     @property
@@ -151,7 +162,9 @@ class Domain:
         self.check_size(n)
         if self._shared is not None:
             m = self._shared.size
-            return np.tile(self._shared, n), np.arange(0, (n + 1) * m, m, dtype=np.int64)
+            values = np.empty((n, m))
+            values[:] = self._shared  # np.tile's checks cost more than the copy on small n
+            return values.reshape(-1), np.arange(0, (n + 1) * m, m, dtype=np.int64)
         sizes = np.fromiter((d.size for d in self._per_variable), dtype=np.int64, count=n)
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(sizes, out=offsets[1:])

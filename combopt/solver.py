@@ -16,6 +16,7 @@ thread raises at the deadline, so a limit holds however long one iteration is
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -40,7 +41,7 @@ from combopt._driver import (
 )
 from combopt._kernels import interpreted
 from combopt._kernels import strategies as jit_kernels
-from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic
+from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic, coupling_levels
 from combopt._validation import (
     check_count,
     check_optional_count,
@@ -62,6 +63,7 @@ from combopt.strategies import (
     STRATEGIES,
     Annealing,
     Auto,
+    IteratedLocalSearch,
     ProblemFeatures,
     Tabu,
     resolve_strategy,
@@ -84,6 +86,7 @@ _ARRAYS_PER_READ = 6
 _ARRAYS_SHARED = 6
 
 
+@functools.cache
 def _memory_limit() -> int:
     """Bytes a run may plan to allocate: half the machine's physical memory (8 GiB if unknown)."""
     try:
@@ -209,18 +212,19 @@ def _initial_points(objective, domain, num_reads, seed, initial, pretrained) -> 
     return points
 
 
-def problem_features(problem, offsets: np.ndarray) -> ProblemFeatures:
-    """Measure what :class:`~combopt.strategies.Auto` chooses by, on a lowered problem."""
+def problem_features(problem, offsets: np.ndarray, max_levels: int) -> ProblemFeatures:
+    """Measure what :class:`~combopt.strategies.Auto` chooses by, on a lowered problem.
+
+    Coupling magnitudes are counted up to ``max_levels`` (``max_levels + 1``
+    means more), which is all the choice asks and stops the scan early.
+    """
     sizes = offsets[1:] - offsets[:-1]
     n = sizes.shape[0]
     degree, levels = math.nan, 0
-    if isinstance(problem, SparseQuadratic):
-        degree = problem.indices.shape[0] / max(n, 1)
-        levels = np.unique(np.abs(problem.data[problem.data != 0])).shape[0]
-    elif isinstance(problem, DenseQuadratic):
-        nonzero = problem.couplings[problem.couplings != 0]
-        degree = nonzero.shape[0] / max(n, 1)
-        levels = np.unique(np.abs(nonzero)).shape[0]
+    if isinstance(problem, (SparseQuadratic, DenseQuadratic)):
+        data = problem.data if isinstance(problem, SparseQuadratic) else problem.couplings.ravel()
+        nonzero, levels = coupling_levels(data, max_levels)
+        degree = nonzero / max(n, 1)
     return ProblemFeatures(
         kind=type(problem).__name__ if isinstance(problem, tuple) else "python",
         num_variables=int(n),
@@ -348,7 +352,8 @@ def solve(
     compiled = isinstance(problem, tuple)  # kernel kinds are namedtuples
     auto = None
     if isinstance(strategy, Auto):
-        choice, reason = strategy.choose(problem_features(problem, offsets))
+        features = problem_features(problem, offsets, strategy.plateau_levels)
+        choice, reason = strategy.choose(features)
         auto = {"choice": choice, "reason": reason}
         strategy = strategy.strategy(choice)
     if max_iterations is None and time_limit is None:
@@ -373,7 +378,11 @@ def solve(
         init_seconds = time.perf_counter() - t_init
         runner.prepare()
         preprocess = time.perf_counter() - t_start - compile_seconds
-        search = _search(runner, max_iterations, time_limit, max_stall, callback)
+        # ... and so does its first chunk of search (one iteration: n coordinate steps), which
+        # otherwise waits for a worker thread as long as a small problem's whole search takes.
+        # Not an ILS iteration: n kicks, each a local search, could hold the clock up.
+        first = 0.0 if tiny and not isinstance(strategy, IteratedLocalSearch) else None
+        search = _search(runner, max_iterations, time_limit, max_stall, callback, first)
         t_post = time.perf_counter()
         # A time-limited run's polish gets a budget of its own (5% of the limit + 25 ms), so
         # search and polish end within 10% + 50 ms of the limit; a cut polish keeps its gains.

@@ -327,7 +327,9 @@ class ProblemFeatures(NamedTuple):
     max_domain: int  #: the largest domain size
     two_valued: bool  #: every domain has exactly two values
     mean_degree: float  #: couplings per variable (quadratic kinds; ``nan`` otherwise)
-    weight_levels: int  #: distinct nonzero coupling magnitudes (quadratic kinds; 0 otherwise)
+    #: distinct nonzero coupling magnitudes (quadratic kinds; 0 otherwise), counted up to
+    #: ``Auto.plateau_levels``: one more than that means more
+    weight_levels: int
 
 
 @dataclass(frozen=True)
@@ -392,8 +394,10 @@ class Auto:
                     f"two-valued, {features.weight_levels} coupling level(s), mean degree "
                     f"{features.mean_degree:.1f}: a plateau landscape, annealed"
                 )
+            levels = features.weight_levels
+            many = f"more than {self.plateau_levels}" if levels > self.plateau_levels else levels
             return "tabu", (
-                f"two-valued, {features.weight_levels} coupling levels, mean degree "
+                f"two-valued, {many} coupling levels, mean degree "
                 f"{features.mean_degree:.1f}: tabu search"
             )
         scan = features.num_variables * features.max_domain

@@ -327,3 +327,10 @@ def twn_ternarize(w, factor=0.7):
     kept = [abs(v) for v, c in zip(flat, codes) if c != 0.0]
     alpha = sum(kept) / len(kept) if kept else 1.0
     return alpha, np.array(codes).reshape(np.shape(w))
+
+
+def coupling_levels(data, cap):
+    """``(nonzero, levels)`` of ``combopt._kernels.quadratic.coupling_levels``, from a set."""
+    magnitudes = {abs(float(v)) for v in data if v != 0}
+    nonzero = sum(1 for v in data if v != 0)
+    return nonzero, min(len(magnitudes), cap + 1)

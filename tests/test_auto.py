@@ -12,10 +12,10 @@ from combopt.solver import problem_features
 from combopt.strategies import Annealing, Auto, ProblemFeatures
 
 
-def lowered(objective, domain):
+def lowered(objective, domain, max_levels=8):
     _, offsets = domain.lower(objective.num_variables)
     problem, _ = objective._lower()
-    return problem, offsets
+    return problem, offsets, max_levels
 
 
 def maxcut_like(n=300, degree=4, seed=0):
@@ -38,6 +38,21 @@ def test_features_of_a_dense_quadratic_on_a_mixed_domain():
     domain = Domain.per_variable([[0, 1], [-1, 0, 1]])
     features = problem_features(*lowered(QuadraticObjective(Q, representation="dense"), domain))
     assert features == ProblemFeatures("DenseQuadratic", 2, 3, False, 1.0, 1)
+
+
+def test_coupling_levels_are_counted_up_to_the_cap():
+    rng = np.random.default_rng(3)
+    Q = np.triu(rng.integers(-4, 5, (30, 30)), 1).astype(float)  # magnitudes 1..4
+    for representation in ("dense", "sparse"):
+        objective = QuadraticObjective(Q, representation=representation)
+        problem, offsets, _ = lowered(objective, Domain.binary())
+        exact = problem_features(problem, offsets, 10)
+        assert exact.weight_levels == 4
+        assert exact.mean_degree == 2 * np.count_nonzero(Q) / 30
+        capped = problem_features(problem, offsets, 2)
+        assert capped.weight_levels == 3 and capped.mean_degree == exact.mean_degree
+    result = solve(QuadraticObjective(Q), Domain.binary(), max_iterations=1, seed=0)
+    assert "more than 2 coupling levels" in result.info["auto"]["reason"]
 
 
 def test_features_of_an_interpreted_objective():

@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 from kernel_harness import all_deltas, coordinate_deltas, replay_flips, replay_moves
 
 from combopt import Domain
+from combopt._kernels.quadratic import coupling_levels
 from combopt._kernels.strategies import delta_scale
 from combopt.objectives import LeastSquaresObjective, QuadraticObjective, TourObjective
 from combopt.solver import _new_state
@@ -256,3 +257,11 @@ def test_delta_scale_is_the_largest_and_smallest_nonzero_change(case):
     nonzero = [d for d in changes if d > 1e-9 * scale]
     if nonzero and smallest > 1e-9 * scale:
         assert smallest == pytest.approx(min(nonzero), abs=1e-9 * scale)
+
+
+@given(
+    hnp.arrays(np.float64, st.integers(0, 60), elements=st.sampled_from([0, -1, 1, 2.5, -3, 3])),
+    st.integers(0, 5),
+)
+def test_coupling_levels_match_the_reference(data, cap):
+    assert tuple(int(v) for v in coupling_levels(data, cap)) == naive.coupling_levels(data, cap)

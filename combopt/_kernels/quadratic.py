@@ -67,6 +67,34 @@ def dense_couplings(rows, cols, data, n):
     return couplings, diag
 
 
+@njit(cache=True)
+def coupling_levels(data, cap):
+    """``(nonzero, levels)``: the nonzero entries of ``data`` (1-D) and their distinct magnitudes.
+
+    The magnitudes are counted up to ``cap``: ``levels`` is ``cap + 1`` when
+    there are more, and the scan stops there (the strategy choice asks only
+    whether there are few), so on a many-valued model it costs a few entries.
+    ``nonzero`` is then a count of the whole array all the same.
+    """
+    seen = np.empty(max(cap, 0), dtype=np.float64)
+    levels = 0
+    for p in range(data.shape[0]):
+        a = abs(data[p])
+        if a == 0.0:
+            continue
+        known = False
+        for k in range(levels):
+            if seen[k] == a:
+                known = True
+                break
+        if not known:
+            if levels == cap:
+                return np.count_nonzero(data), cap + 1
+            seen[levels] = a
+            levels += 1
+    return np.count_nonzero(data), levels
+
+
 @overload(obj_init, jit_options={"cache": True})
 def _init_quadratic(problem, values, offsets, x_idx, cache):
     if is_kind(problem, DenseQuadratic):

@@ -7,12 +7,15 @@ import scipy.sparse as sp
 
 from combopt._kernels.csr import sparse_couplings
 from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic, dense_couplings
+from combopt._validation import check_count
 from combopt.objectives.base import Objective, as_finite_array
 
 #: At or above this fraction of nonzero couplings the dense kernel is used...
 DENSE_THRESHOLD = 0.05
 #: ...as long as the dense coupling matrix stays below this many bytes.
 DENSE_MAX_BYTES = 2**27
+#: Entries gathered at once by the energy of triplets (:meth:`QuadraticObjective.from_coo`).
+_GATHER_ENTRIES = 2**22
 
 
 class QuadraticObjective(Objective):
@@ -61,7 +64,17 @@ class QuadraticObjective(Objective):
             Q = as_finite_array("Q", Q, ndim=(2,))
             if Q.shape[0] != Q.shape[1]:
                 raise ValueError(f"Q must be square, got shape {Q.shape}")
-        n = Q.shape[0]
+        if representation not in ("auto", "dense", "sparse"):
+            raise ValueError(
+                f"representation must be 'auto', 'dense' or 'sparse', got {representation!r}"
+            )
+        self._Q = Q
+        self._coo = None
+        self._set_terms(Q.shape[0], linear, offset)
+        self.representation = representation
+
+    def _set_terms(self, n, linear, offset) -> None:
+        """Check and keep ``n``, ``linear`` and ``offset`` (both constructors)."""
         if n == 0:
             raise ValueError("Q has no variables")
         linear = np.zeros(n) if linear is None else as_finite_array("linear", linear, ndim=(1,))
@@ -70,22 +83,73 @@ class QuadraticObjective(Objective):
         offset = float(offset)
         if not np.isfinite(offset):
             raise ValueError("offset must be finite")
-        if representation not in ("auto", "dense", "sparse"):
-            raise ValueError(
-                f"representation must be 'auto', 'dense' or 'sparse', got {representation!r}"
-            )
-        self.Q = Q
         self.linear = linear
         self.offset = offset
         self.num_variables = n
-        self.representation = representation
+
+    @classmethod
+    def from_coo(cls, rows, cols, data, n: int, linear=None, offset: float = 0.0):
+        """The objective of COO triplets ``Q[rows[k], cols[k]] += data[k]``, without scipy.
+
+        The same objective as ``QuadraticObjective(scipy.sparse.coo_array((data,
+        (rows, cols)), shape=(n, n)), linear, offset)``, whose construction costs
+        more than a small problem's whole search; ``Q`` is built only when read.
+
+        Parameters
+        ----------
+        rows, cols : array_like of int, shape (m,)
+            Entry positions, each in ``[0, n)``; duplicates add up.
+        data : array_like of float, shape (m,)
+        n : int
+            Number of variables (at least one).
+        linear, offset
+            As for the constructor.
+
+        Examples
+        --------
+        >>> obj = QuadraticObjective.from_coo([0], [1], [-2.0], 2, linear=[1.0, 0.0])
+        >>> float(obj.energy([1.0, 1.0])), obj.Q.toarray().tolist()
+        (-1.0, [[0.0, -2.0], [0.0, 0.0]])
+        """
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        data = np.ascontiguousarray(as_finite_array("data", data, ndim=(1,)))
+        n = check_count("n", n)
+        for name, index in (("rows", rows), ("cols", cols)):
+            if index.shape != data.shape or (index.size and index.dtype.kind not in "iu"):
+                raise ValueError(f"{name} must be integers of shape {data.shape}")
+            if index.size and not (index.min() >= 0 and index.max() < n):
+                raise ValueError(f"{name} must lie in [0, {n})")
+        obj = cls.__new__(cls)
+        obj._Q, obj._coo = None, (rows, cols, data)
+        obj._set_terms(n, linear, offset)
+        obj.representation = "auto"
+        return obj
+
+    @property
+    def Q(self):
+        """The couplings: the array given, or a ``scipy.sparse.coo_array`` (n, n)."""
+        if self._Q is None:
+            rows, cols, data = self._coo
+            n = self.num_variables
+            self._Q = sp.coo_array((data, (rows, cols)), shape=(n, n))
+        return self._Q
 
     def energy(self, x):
         """``x^T Q x + c^T x + offset`` for ``x`` of shape (n,) or (k, n)."""
         x = np.asarray(x, dtype=np.float64)
         if x.shape[-1] != self.num_variables:
             raise ValueError(f"x must have {self.num_variables} variables, got shape {x.shape}")
-        if sp.issparse(self.Q):
+        if self._coo is not None and self._Q is None:
+            # Straight from the triplets, in blocks of points of bounded memory.
+            rows, cols, data = self._coo
+            points = x.reshape(-1, self.num_variables)
+            quadratic = np.empty(points.shape[0])
+            step = max(1, _GATHER_ENTRIES // max(data.shape[0], 1))
+            for k in range(0, points.shape[0], step):
+                block = points[k:k + step]
+                quadratic[k:k + step] = (block[:, rows] * block[:, cols]) @ data
+            quadratic = quadratic.reshape(x.shape[:-1])
+        elif sp.issparse(self.Q):
             # Q @ x for all points at once: memory of x's size, none of Q's per point.
             points = x.reshape(-1, self.num_variables)
             products = np.asarray(self.Q @ points.T)
@@ -96,6 +160,8 @@ class QuadraticObjective(Objective):
 
     def _triplets(self):
         """``Q``'s nonzero entries as COO triplets (indices int32 or int64; duplicates allowed)."""
+        if self._coo is not None:
+            return self._coo
         if sp.issparse(self.Q):
             return self.Q.row, self.Q.col, self.Q.data
         rows, cols = np.nonzero(self.Q)
