@@ -6,6 +6,7 @@ import naive
 import numba
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import combopt._driver
 import combopt.solver
@@ -343,6 +344,11 @@ def test_bad_arguments_are_refused(kwargs, error, message):
         (lambda: QuadraticObjective(np.ones((2, 3))), "square"),
         (lambda: QuadraticObjective([[np.nan]]), "NaN"),
         (lambda: QuadraticObjective(np.eye(2), linear=[1.0]), r"linear must have shape \(2,\)"),
+        (lambda: QuadraticObjective.from_coo([0], [2], [1.0], 2), r"cols must lie in \[0, 2\)"),
+        (lambda: QuadraticObjective.from_coo([0.5], [1], [1.0], 2), "rows must be integers"),
+        (lambda: QuadraticObjective.from_coo([0, 1], [1], [1.0], 2), "rows must be integers"),
+        (lambda: QuadraticObjective.from_coo([0], [1], [np.nan], 2), "NaN"),
+        (lambda: QuadraticObjective.from_coo([], [], [], 0), "n must be an integer >= 1"),
         (lambda: LeastSquaresObjective(np.eye(2), [1.0, 2.0, 3.0]), "Y has 3 rows but X has 2"),
         (lambda: LeastSquaresObjective(np.eye(2), [1.0, np.inf]), "NaN"),
         (
@@ -356,6 +362,21 @@ def test_bad_arguments_are_refused(kwargs, error, message):
 def test_bad_problems_are_refused(build, message):
     with pytest.raises((ValueError, TypeError), match=message):
         build()
+
+
+def test_from_coo_is_the_scipy_coo_objective():
+    rng = np.random.default_rng(4)
+    rows, cols = rng.integers(0, 30, 200), rng.integers(0, 30, 200)  # repeats add up
+    data, linear = rng.normal(size=200), rng.normal(size=30)
+    reference = QuadraticObjective(sp.coo_array((data, (rows, cols)), shape=(30, 30)), linear, 0.5)
+    triplets = QuadraticObjective.from_coo(rows, cols, data, 30, linear, 0.5)
+    points = rng.integers(0, 2, (7, 30)).astype(float)
+    # The two sum the same products in different orders: equal to rounding.
+    np.testing.assert_allclose(triplets.energy(points), reference.energy(points), rtol=1e-12)
+    a = solve(triplets, Domain.binary(), strategy="tabu", max_iterations=5, seed=3)
+    b = solve(reference, Domain.binary(), strategy="tabu", max_iterations=5, seed=3)
+    assert a.x.tolist() == b.x.tolist()
+    assert (triplets.Q.toarray() == reference.Q.toarray()).all()
 
 
 def test_strategy_instances_are_accepted_and_reported():
