@@ -334,3 +334,9 @@ def coupling_levels(data, cap):
     magnitudes = {abs(float(v)) for v in data if v != 0}
     nonzero = sum(1 for v in data if v != 0)
     return nonzero, min(len(magnitudes), cap + 1)
+
+
+def random_indices(sizes, state: int) -> tuple[list, int]:
+    """A uniform starting point's value indices, one ``below`` per variable, and the state after."""
+    rng = SplitMix64(state)
+    return [rng.below(m) for m in sizes], rng.state

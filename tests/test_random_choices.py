@@ -31,9 +31,9 @@ from hypothesis import strategies as st
 from numba import njit
 from scipy import stats
 
-from combopt import Domain
+from combopt import Domain, solve
 from combopt._kernels import strategies as kernels
-from combopt._kernels.rng import next_below, next_float, next_u64
+from combopt._kernels.rng import next_below, next_float, next_u64, random_indices
 from combopt._kernels.strategies import _heat_bath_choice, _metropolis_choice
 from combopt.objectives import QuadraticObjective
 from combopt.solver import _new_state
@@ -319,3 +319,30 @@ def test_uniform_floats():
     # Successive floats are uncorrelated (the standard error of the correlation is 1e-3).
     assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 5.3e-3  # 5.3 sigma: p < 1e-7
     assert math.isclose(u.mean(), 0.5, abs_tol=5.3 * math.sqrt(1 / 12 / DRAWS))
+
+
+@given(st.lists(st.integers(1, 9), min_size=1, max_size=12), st.integers(0, 2**64 - 1))
+def test_starting_points_equal_the_reference(sizes, seed):
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    rng = np.array([seed, seed ^ 0xABCDEF], dtype=np.uint64)
+    x_idx = np.zeros((2, len(sizes)), dtype=np.int64)
+    random_indices(offsets, rng, x_idx)
+    for r in range(2):
+        expected, state = naive.random_indices(sizes, seed if r == 0 else seed ^ 0xABCDEF)
+        assert x_idx[r].tolist() == expected and int(rng[r]) == state
+
+
+def test_starting_points_are_uniform_and_those_of_solve():
+    domain = Domain.per_variable([[0, 1], [-1, 0, 1], [0, 1, 2, 3, 4]])
+    values, offsets = domain.lower(3)
+    result = solve(QuadraticObjective(np.zeros((3, 3))), domain, strategy="paper", num_reads=4,
+                   seed=5, max_iterations=0, polish=False)
+    state = _new_state(np.zeros((4, 3), dtype=np.int64), 0, 5)
+    random_indices(offsets, state.rng, state.x_idx)
+    assert result.samples.tolist() == values[offsets[:-1] + state.x_idx].tolist()
+    # 10^5 reads: each variable's values against uniform.
+    state = _new_state(np.zeros((100_000, 3), dtype=np.int64), 0, 11)
+    random_indices(offsets, state.rng, state.x_idx)
+    for column, m in enumerate((2, 3, 5)):
+        counts = np.bincount(state.x_idx[:, column], minlength=m)
+        assert stats.chisquare(counts).pvalue > P_MIN

@@ -71,3 +71,19 @@ def next_below(state, n):
     """
     state, z = next_u64(state)
     return state, np.int64(((z >> _S32) * np.uint64(n)) >> _S32)
+
+
+@njit(cache=True)
+def random_indices(offsets, rng, x_idx):
+    """Uniform starting points: ``x_idx[r, i]`` uniform on variable ``i``'s value indices.
+
+    ``offsets`` (n + 1,) bounds each variable's values; ``rng`` (R,) holds the
+    reads' states and is advanced past the ``n`` draws of each read (one
+    :func:`next_below` per variable, in order), so a read's stream is its
+    starting point first and its search after.
+    """
+    for r in range(x_idx.shape[0]):
+        state = rng[r]
+        for i in range(x_idx.shape[1]):
+            state, x_idx[r, i] = next_below(state, offsets[i + 1] - offsets[i])
+        rng[r] = state
