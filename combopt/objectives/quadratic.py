@@ -98,7 +98,8 @@ class QuadraticObjective(Objective):
         Parameters
         ----------
         rows, cols : array_like of int, shape (m,)
-            Entry positions, each in ``[0, n)``; duplicates add up.
+            Entry positions, each in ``[0, n)``; duplicates add up. The three
+            arrays are kept as given, without a copy.
         data : array_like of float, shape (m,)
         n : int
             Number of variables (at least one).
@@ -139,7 +140,7 @@ class QuadraticObjective(Objective):
         x = np.asarray(x, dtype=np.float64)
         if x.shape[-1] != self.num_variables:
             raise ValueError(f"x must have {self.num_variables} variables, got shape {x.shape}")
-        if self._coo is not None and self._Q is None:
+        if self._coo is not None:
             # Straight from the triplets, in blocks of points of bounded memory.
             rows, cols, data = self._coo
             points = x.reshape(-1, self.num_variables)
