@@ -174,3 +174,35 @@ def as_finite_array(name: str, value, *, ndim: tuple[int, ...] | None = None) ->
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
+
+
+def as_triplets(what: str, rows, cols, data, size: int) -> tuple[np.ndarray, ...]:
+    """COO triplets ``(rows, cols, data)`` checked: one shape, integer indices in ``0..size-1``.
+
+    ``data`` becomes a finite float64 array; the index arrays are returned as
+    given (no copy). Raises ``ValueError`` (``TypeError`` for non-integer
+    indices) with a message naming ``what``.
+
+    Examples
+    --------
+    >>> rows, cols, data = as_triplets("Q", [0], [1], [2], 2)
+    >>> rows.tolist(), cols.tolist(), data.tolist()
+    ([0], [1], [2.0])
+    >>> as_triplets("Q", [0], [2], [1.0], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: Q cols hold an index outside 0..1
+    """
+    rows, cols = np.asarray(rows), np.asarray(cols)
+    data = as_finite_array(f"{what} data", data, ndim=(1,))
+    if rows.shape != data.shape or cols.shape != data.shape:
+        raise ValueError(
+            f"{what} rows, cols and data must have one shape, got "
+            f"{rows.shape}, {cols.shape} and {data.shape}"
+        )
+    for name, index in (("rows", rows), ("cols", cols)):
+        if index.size and not np.issubdtype(index.dtype, np.integer):
+            raise TypeError(f"{what} {name} must be integers")
+        if index.size and (index.min() < 0 or index.max() >= size):
+            raise ValueError(f"{what} {name} hold an index outside 0..{size - 1}")
+    return rows, cols, data

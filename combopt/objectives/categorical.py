@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from combopt._kernels.categorical import SparseCategorical
+from combopt._validation import as_triplets
 from combopt.domain import Domain
 from combopt.objectives.base import Objective, as_finite_array
 
@@ -100,21 +101,7 @@ class CategoricalObjective(Objective):
             rows, cols, data = quadratic
         except (TypeError, ValueError):
             raise TypeError("quadratic must be a (rows, cols, data) triple") from None
-        rows = np.asarray(rows)
-        cols = np.asarray(cols)
-        data = as_finite_array("quadratic data", data, ndim=(1,))
-        if rows.shape != data.shape or cols.shape != data.shape:
-            raise ValueError(
-                f"quadratic rows, cols and data must have one shape, got "
-                f"{rows.shape}, {cols.shape} and {data.shape}"
-            )
-        for name, idx in (("rows", rows), ("cols", cols)):
-            if idx.size and not np.issubdtype(idx.dtype, np.integer):
-                raise TypeError(f"quadratic {name} must be integer case indices")
-            if idx.size and (idx.min() < 0 or idx.max() >= case_offsets[-1]):
-                raise ValueError(
-                    f"quadratic {name} hold a case index outside 0..{case_offsets[-1] - 1}"
-                )
+        rows, cols, data = as_triplets("quadratic", rows, cols, data, case_offsets[-1])
         rows, cols = rows.astype(np.int64), cols.astype(np.int64)
         variable_of_row = np.searchsorted(case_offsets, rows, "right")
         same = variable_of_row == np.searchsorted(case_offsets, cols, "right")

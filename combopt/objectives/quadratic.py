@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from combopt._kernels.csr import sparse_couplings
 from combopt._kernels.quadratic import DenseQuadratic, SparseQuadratic, dense_couplings
-from combopt._validation import check_count
+from combopt._validation import as_triplets, check_count
 from combopt.objectives.base import Objective, as_finite_array
 
 #: At or above this fraction of nonzero couplings the dense kernel is used...
@@ -112,14 +112,9 @@ class QuadraticObjective(Objective):
         >>> float(obj.energy([1.0, 1.0])), obj.Q.toarray().tolist()
         (-1.0, [[0.0, -2.0], [0.0, 0.0]])
         """
-        rows, cols = np.asarray(rows), np.asarray(cols)
-        data = np.ascontiguousarray(as_finite_array("data", data, ndim=(1,)))
         n = check_count("n", n)
-        for name, index in (("rows", rows), ("cols", cols)):
-            if index.shape != data.shape or (index.size and index.dtype.kind not in "iu"):
-                raise ValueError(f"{name} must be integers of shape {data.shape}")
-            if index.size and not (index.min() >= 0 and index.max() < n):
-                raise ValueError(f"{name} must lie in [0, {n})")
+        rows, cols, data = as_triplets("Q", rows, cols, data, n)
+        data = np.ascontiguousarray(data)
         obj = cls.__new__(cls)
         obj._Q, obj._coo = None, (rows, cols, data)
         obj._set_terms(n, linear, offset)
